@@ -1,0 +1,202 @@
+"""_bulk.py: each read strategy and each fallback, with the exact requests expected."""
+import threading
+
+import pytest
+
+from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bulk
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import OvhApiError
+
+from fake_ovh_sdk import BASE, BATCH, Expect, fake_client, paged
+
+
+def account(address, connector=0):
+    return {"primaryEmailAddress": address, "sendConnectorId": connector, "taskPendingId": 0}
+
+
+def read_accounts(client, **kwargs):
+    return _bulk.list_objects(client, client.service_path("account"), lambda key: client.service_path("account", key),
+                              key="primaryEmailAddress", **kwargs)
+
+
+def test_object_list_in_one_request():
+    objects = [account("a@x.ovh"), account("b@x.ovh", 7)]
+    client, sdk = fake_client([
+        Expect("GET", "/account", objects, headers=paged(), response_headers={"X-Pagination-Elements": "2"}),
+    ])
+    assert read_accounts(client) == (objects, "object_list")
+    sdk.assert_done()
+    assert client.api_calls()["total"] == 1
+
+
+def test_object_list_pages_until_the_element_count():
+    objects = [account("u%d@x.ovh" % n) for n in range(5)]
+    count = {"X-Pagination-Elements": "5"}
+    client, sdk = fake_client([
+        Expect("GET", "/account", objects[0:2], headers=paged(1, 2), response_headers=count),
+        Expect("GET", "/account", objects[2:4], headers=paged(2, 2), response_headers=count),
+        Expect("GET", "/account", objects[4:5], headers=paged(3, 2), response_headers=count),
+    ])
+    assert read_accounts(client, page_size=2) == (objects, "object_list")
+    sdk.assert_done()
+
+
+def test_object_list_without_count_stops_on_a_short_page_and_follows_the_echoed_size():
+    objects = [account("u%d@x.ovh" % n) for n in range(3)]
+    client, sdk = fake_client([
+        # The gateway caps the page size at 2 and says so.
+        Expect("GET", "/account", objects[0:2], headers=paged(1, 1000), response_headers={"X-Pagination-Size": "2"}),
+        Expect("GET", "/account", objects[2:3], headers=paged(2, 1000), response_headers={"X-Pagination-Size": "2"}),
+    ])
+    assert read_accounts(client, page_size=1000) == (objects, "object_list")
+    sdk.assert_done()
+
+
+def test_filter_goes_to_the_gateway_as_a_header():
+    bound = [account("b@x.ovh", 7)]
+    client, sdk = fake_client([
+        Expect("GET", "/account", bound, headers=paged(filters="sendConnectorId:eq=7,configured:eq=true"),
+               response_headers={"X-Pagination-Elements": "1"}),
+    ])
+    objects, strategy = read_accounts(client, filters=[("sendConnectorId", "eq", 7), ("configured", "eq", True)])
+    assert strategy == "object_list"
+    assert objects == []  # the fake objects have no `configured` field: the filter is also checked locally
+    sdk.assert_done()
+
+
+def test_plain_ids_fall_back_to_batch_gets_of_only_the_wanted_keys():
+    client, sdk = fake_client([
+        Expect("GET", "/account", ["a@x.ovh", "B@x.ovh", "c@x.ovh", "d@x.ovh"], headers=paged()),
+        Expect("GET", "/account/B%40x.ovh,c%40x.ovh", [account("B@x.ovh", 7), account("c@x.ovh")], headers=BATCH),
+    ])
+    objects, strategy = read_accounts(client, only=["b@x.ovh", "c@x.ovh", "zz@x.ovh"])
+    assert strategy == "batch"
+    assert [o["primaryEmailAddress"] for o in objects] == ["B@x.ovh", "c@x.ovh"]
+    sdk.assert_done()
+
+
+def test_batch_gets_are_chunked_and_key_value_entries_unwrapped():
+    client, sdk = fake_client([
+        Expect("GET", "/account", ["a@x.ovh", "b@x.ovh", "c@x.ovh"], headers=paged()),
+        Expect("GET", "/account/a%40x.ovh,b%40x.ovh",
+               [{"key": "a@x.ovh", "value": account("a@x.ovh")}, {"key": "b@x.ovh", "value": None, "error": "gone"}],
+               headers=BATCH),
+        Expect("GET", "/account/c%40x.ovh", account("c@x.ovh", 7), headers=BATCH),
+    ])
+    objects, strategy = read_accounts(client, batch_size=2)
+    assert strategy == "batch"
+    assert objects == [account("a@x.ovh"), account("c@x.ovh", 7)]
+    sdk.assert_done()
+
+
+def test_plain_ids_with_a_filter_are_filtered_locally():
+    client, sdk = fake_client([
+        Expect("GET", "/account", ["a@x.ovh", "b@x.ovh"], headers=paged(filters="sendConnectorId:eq=7")),
+        Expect("GET", "/account/a%40x.ovh,b%40x.ovh", [account("a@x.ovh"), account("b@x.ovh", 7)], headers=BATCH),
+    ])
+    objects, strategy = read_accounts(client, filters=[("sendConnectorId", "eq", 7)])
+    assert (objects, strategy) == ([account("b@x.ovh", 7)], "batch")
+    sdk.assert_done()
+
+
+@pytest.mark.parametrize("refusal", [
+    dict(status=404, answer={"message": "The requested object (primaryEmailAddress = a@x.ovh,b@x.ovh) does not exist"}),
+    dict(status=400, answer={"message": "Invalid path"}),
+    dict(status=200, answer={"primaryEmailAddress": "a@x.ovh"}),  # one object for two keys: batch ignored
+])
+def test_batch_refused_falls_back_to_single_gets(refusal):
+    client, sdk = fake_client([
+        Expect("GET", "/account", ["a@x.ovh", "b@x.ovh", "gone@x.ovh"], headers=paged()),
+        Expect("GET", "/account/a%40x.ovh,b%40x.ovh,gone%40x.ovh", headers=BATCH, **refusal),
+        Expect("GET", "/account/a%40x.ovh", account("a@x.ovh")),
+        Expect("GET", "/account/b%40x.ovh", account("b@x.ovh", 7)),
+        # Deleted between the id list and its read: not an error, just not there.
+        Expect("GET", "/account/gone%40x.ovh", {"message": "The requested object does not exist"}, status=404),
+    ])
+    objects, strategy = read_accounts(client, parallel=1)
+    assert (objects, strategy) == ([account("a@x.ovh"), account("b@x.ovh", 7)], "single")
+    sdk.assert_done()
+
+
+def test_single_get_errors_other_than_not_found_are_raised():
+    client, sdk = fake_client([
+        Expect("GET", "/account", ["a@x.ovh"], headers=paged()),
+        Expect("GET", "/account/a%40x.ovh", {"message": "nope"}, status=404, headers=BATCH),
+        Expect("GET", "/account/a%40x.ovh", {"message": "This call has not been granted"}, status=403),
+    ])
+    with pytest.raises(OvhApiError) as raised:
+        read_accounts(client, parallel=1)
+    assert raised.value.kind == "forbidden"
+    sdk.assert_done()
+
+
+def test_a_forbidden_batch_is_raised_not_retried_one_by_one():
+    client, sdk = fake_client([
+        Expect("GET", "/account", ["a@x.ovh", "b@x.ovh"], headers=paged()),
+        Expect("GET", "/account/a%40x.ovh,b%40x.ovh", {"message": "This call has not been granted"}, status=403,
+               headers=BATCH),
+    ])
+    with pytest.raises(OvhApiError, match="not allowed"):
+        read_accounts(client)
+    sdk.assert_done()
+
+
+def test_nothing_wanted_reads_nothing_and_empty_lists_end_at_once():
+    client, sdk = fake_client([Expect("GET", "/account", [], headers=paged())])
+    assert read_accounts(client, only=[]) == ([], "object_list")
+    assert read_accounts(client) == ([], "object_list")
+    sdk.assert_done()
+
+
+def test_only_needs_a_key_field():
+    client, dummy = fake_client([])
+    with pytest.raises(ValueError, match="key"):
+        _bulk.list_objects(client, BASE + "/account", str, only=["a@x.ovh"])
+
+
+def test_run_parallel_reports_every_outcome_in_order():
+    def work(item):
+        if item % 3 == 0:
+            raise OvhApiError("PUT /account/%d: conflict" % item, kind="conflict")
+        return item * 10
+
+    outcomes = _bulk.run_parallel(work, range(1, 8), parallel=3)
+    assert [o.item for o in outcomes] == list(range(1, 8))
+    assert [o.value for o in outcomes if o.ok] == [10, 20, 40, 50, 70]
+    assert [(o.item, o.message) for o in outcomes if not o.ok] == [(3, "PUT /account/3: conflict"),
+                                                                    (6, "PUT /account/6: conflict")]
+
+
+def test_run_parallel_runs_exactly_parallel_calls_at_once():
+    parallel = 4
+    barrier = threading.Barrier(parallel, timeout=30)  # breaks if fewer than 4 calls ever run together
+    running = []
+    peak = []
+    lock = threading.Lock()
+
+    def work(item):
+        with lock:
+            running.append(item)
+            peak.append(len(running))
+        barrier.wait()
+        with lock:
+            running.remove(item)
+        return item
+
+    outcomes = _bulk.run_parallel(work, range(12), parallel=parallel)
+    assert all(o.ok for o in outcomes), [o.message for o in outcomes]
+    assert max(peak) == parallel
+
+
+def test_rate_limit_spaces_call_starts():
+    sleeps = []
+    outcomes = _bulk.run_parallel(lambda item: item, range(4), parallel=1, max_requests_per_second=2,
+                                  sleep=sleeps.append, clock=lambda: 100.0)
+    assert [o.value for o in outcomes] == [0, 1, 2, 3]
+    assert sleeps == [0.5, 1.0, 1.5]
+
+
+def test_no_rate_limit_never_sleeps():
+    sleeps = []
+    _bulk.run_parallel(lambda item: item, range(5), parallel=2, sleep=sleeps.append)
+    assert sleeps == []
+    assert _bulk.run_parallel(lambda item: item, [], parallel=2) == []

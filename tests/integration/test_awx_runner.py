@@ -1,0 +1,62 @@
+"""The playbook as AWX runs it: through ansible-runner, with the credential type's injectors."""
+from __future__ import annotations
+
+import ansible_runner
+import jinja2
+import pytest
+import yaml
+
+from conftest import COLLECTIONS, REPO
+
+PLATFORM = "private-zz111111-1"
+BASE = f"/email/exchange/{PLATFORM}/service/{PLATFORM}"
+
+pytestmark = pytest.mark.integration
+
+
+def injected_environment(sim):
+    """Render docs/awx's injectors the way AWX does, from credential inputs holding the simulator's keys."""
+    injectors = yaml.safe_load((REPO / "docs" / "awx" / "credential_type_injectors.yml").read_text())
+    inputs = {
+        "endpoint": sim.env["OVH_ENDPOINT"],
+        "application_key": sim.env["OVH_APPLICATION_KEY"],
+        "application_secret": sim.env["OVH_APPLICATION_SECRET"],
+        "consumer_key": sim.env["OVH_CONSUMER_KEY"],
+        "client_id": "",
+        "client_secret": "",
+    }
+    rendered = {name: jinja2.Template(template).render(**inputs) for name, template in injectors["env"].items()}
+    # AWX injects every variable; an empty OAuth2 pair must not count as a second set of credentials.
+    return {name: value for name, value in rendered.items() if value}
+
+
+def test_playbook_through_ansible_runner_with_injected_credentials(sim, tmp_path):
+    env = injected_environment(sim)
+    assert set(env) >= {"OVH_ENDPOINT", "OVH_APPLICATION_KEY", "OVH_APPLICATION_SECRET", "OVH_CONSUMER_KEY"}
+    env.update({"ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS), "ANSIBLE_NOCOLOR": "1"})
+
+    run = ansible_runner.run(
+        private_data_dir=str(tmp_path / "runner"),
+        project_dir=str(REPO),
+        playbook="playbooks/send_connector.yml",
+        inventory=str(REPO / "playbooks" / "inventory"),
+        envvars=env,
+        quiet=True,
+    )
+    events = list(run.events)
+    failed = [e for e in events if e["event"] == "runner_on_failed"]
+    assert run.status == "successful", [e["event_data"].get("res", {}).get("msg") for e in failed]
+    assert run.rc == 0
+    assert not failed
+    ok_tasks = {e["event_data"]["task"] for e in events if e["event"] == "runner_on_ok"}
+    assert "Create or update each connector" in ok_tasks
+    assert "Bind each connector's mailboxes in one bulk call" in ok_tasks
+    assert run.stats["changed"], "the first run against an empty platform changes it"
+    # No secret reaches AWX's job events.
+    stdout = run.stdout.read()
+    for secret in (sim.env["OVH_APPLICATION_SECRET"], sim.env["OVH_CONSUMER_KEY"], "demo-relay-password"):
+        assert secret not in stdout
+
+    client = sim.client()
+    [connector_id] = client.get(f"{BASE}/sendConnector")
+    assert client.get(f"{BASE}/account/newsletter@mydomain.ovh")["sendConnectorId"] == connector_id

@@ -1,0 +1,129 @@
+"""The send_connector role and its playbooks, run for real with ansible-playbook against the simulator."""
+from __future__ import annotations
+
+import json
+from urllib.parse import unquote
+
+import pytest
+
+from conftest import REPO
+
+PLATFORM = "private-zz111111-1"
+BASE = f"/email/exchange/{PLATFORM}/service/{PLATFORM}"
+INVENTORY = str(REPO / "playbooks" / "inventory")
+APPLY = str(REPO / "playbooks" / "send_connector.yml")
+REMOVE = str(REPO / "playbooks" / "remove_send_connector.yml")
+
+pytestmark = pytest.mark.integration
+
+
+def connectors(sim):
+    client = sim.client()
+    return [client.get(f"{BASE}/sendConnector/{cid}") for cid in client.get(f"{BASE}/sendConnector")]
+
+
+def binding(sim, address):
+    return sim.client().get(f"{BASE}/account/{address}")["sendConnectorId"]
+
+
+def domain_default(sim, domain):
+    return sim.client().get(f"{BASE}/domain/{domain}")["sendConnectorIdDefault"]
+
+
+def extra_vars(tmp_path, data):
+    path = tmp_path / f"vars-{len(list(tmp_path.glob('vars-*')))}.json"
+    path.write_text(json.dumps(data))
+    return f"@{path}"
+
+
+def test_role_converges_from_empty_then_changes_nothing(sim, run_playbook):
+    first = run_playbook(APPLY, "-i", INVENTORY, "--diff")
+    assert first.rc == 0, first.stdout + first.stderr
+
+    [connector] = connectors(sim)
+    assert connector["displayName"] == "newsletter-relay"
+    assert (connector["smartHost"], connector["port"], connector["requireTLS"]) == ("smtp-relay.example.com", 587, True)
+    assert connector["smartHostAuthMechanism"] == "basicAuthRequireTLS"
+    assert connector["maxSendSize"] == 50
+    assert binding(sim, "newsletter@mydomain.ovh") == connector["id"]
+    assert binding(sim, "contact@mydomain.ovh") in (0, None)
+    assert domain_default(sim, "guides.ovh") == connector["id"]
+    # The password reached the API but never the output.
+    assert "demo-relay-password" not in first.stdout + first.stderr
+
+    writes_before = sim.stats()["writes"]
+    second = run_playbook(APPLY, "-i", INVENTORY)
+    assert second.rc == 0, second.stdout + second.stderr
+    assert second.changed_tasks == []
+    assert sim.stats()["writes"] == writes_before
+    assert len(connectors(sim)) == 1
+
+
+def test_changing_one_mailbox_list_moves_only_those_mailboxes(sim, run_playbook, tmp_path):
+    sim.reset(accounts=20)
+    assert run_playbook(APPLY, "-i", INVENTORY).rc == 0
+    [connector] = connectors(sim)
+    untouched = [a for a in sim.client().get(f"{BASE}/account") if a not in ("user00001@mydomain.ovh", "user00002@mydomain.ovh")]
+    before = {a: binding(sim, a) for a in untouched}
+
+    moved = ["newsletter@mydomain.ovh", "user00001@mydomain.ovh", "user00002@mydomain.ovh"]
+    overrides = {
+        "send_connector_connectors": [
+            {
+                "name": "newsletter-relay",
+                "smart_host": "smtp-relay.example.com",
+                "port": 587,
+                "require_tls": True,
+                "auth_mechanism": "basicAuthRequireTLS",
+                "user": "relay-user@mydomain.ovh",
+                "password": "demo-relay-password",
+                "max_send_size": 50,
+                "mailboxes": moved,
+                "default_for_domains": ["guides.ovh"],
+            }
+        ]
+    }
+    sim_requests_before = len(sim.requests())
+    run = run_playbook(APPLY, "-i", INVENTORY, "-e", extra_vars(tmp_path, overrides))
+    assert run.rc == 0, run.stdout + run.stderr
+    writes = [r for r in sim.requests()[sim_requests_before:] if r["method"] in ("POST", "PUT", "DELETE")]
+    assert sorted(unquote(r["path"]).rsplit("/", 1)[-1] for r in writes) == ["user00001@mydomain.ovh", "user00002@mydomain.ovh"]
+    assert binding(sim, "user00001@mydomain.ovh") == connector["id"]
+    assert {a: binding(sim, a) for a in untouched} == before
+
+
+def test_check_mode_reports_changes_and_writes_nothing(sim, run_playbook):
+    run = run_playbook(APPLY, "-i", INVENTORY, "--check", "--diff")
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.changed_tasks, "check mode should report the changes it would make"
+    assert sim.stats()["writes"] == 0
+    assert connectors(sim) == []
+
+
+@pytest.mark.parametrize(
+    "connector_override, expected",
+    [
+        ({"smart_hots": "relay.example.com"}, "smart_hots"),
+        ({"port": "not-a-port"}, "port"),
+        ({"mailboxes": ["newsletter@mydomain.ovh", "nobody@mydomain.ovh"]}, "nobody@mydomain.ovh"),
+    ],
+    ids=["misspelled-key", "wrong-type", "unknown-mailbox"],
+)
+def test_bad_input_fails_before_any_write(sim, run_playbook, tmp_path, connector_override, expected):
+    connector = {"name": "newsletter-relay", "smart_host": "smtp-relay.example.com", "mailboxes": ["newsletter@mydomain.ovh"]}
+    connector.update(connector_override)
+    run = run_playbook(APPLY, "-i", INVENTORY, "-e", extra_vars(tmp_path, {"send_connector_connectors": [connector]}))
+    assert run.rc != 0
+    assert expected in run.stdout, run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
+    assert sim.stats()["writes"] == 0
+    assert connectors(sim) == []
+
+
+def test_remove_playbook_unbinds_and_deletes(sim, run_playbook, tmp_path):
+    assert run_playbook(APPLY, "-i", INVENTORY).rc == 0
+    run = run_playbook(REMOVE, "-i", INVENTORY, "-e", extra_vars(tmp_path, {"remove_connectors": ["newsletter-relay"]}))
+    assert run.rc == 0, run.stdout + run.stderr
+    assert connectors(sim) == []
+    assert binding(sim, "newsletter@mydomain.ovh") in (0, None)
+    assert domain_default(sim, "guides.ovh") in (0, None)

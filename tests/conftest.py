@@ -28,6 +28,8 @@ def _ensure_collection_link():
 
 
 _ensure_collection_link()
+# Tools run by the tests (ansible-playbook, ansible-runner's subprocesses) come from this interpreter's venv.
+os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 for _path in (str(COLLECTIONS), str(REPO / "tests" / "simulator")):
     if _path not in sys.path:
         sys.path.insert(0, _path)

@@ -1,0 +1,109 @@
+"""The task waiter on a fake clock: many tasks through the task list, failures, timeouts, idle guard."""
+import pytest
+
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import ExchangeClient, RetryPolicy
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskFailed, TaskTimeout, TaskWaiter
+from scripted_http import Step, ScriptedSdk
+
+ORG = "private-zz111111-1"
+BASE = f"/email/exchange/{ORG}/service/{ORG}"
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def make(steps, timeout=60):
+    sdk = ScriptedSdk(steps)
+    clock = FakeClock()
+    client = ExchangeClient({"organization": ORG}, retry=RetryPolicy(attempts=1), sleep=clock.sleep, sdk_client=sdk)
+    return TaskWaiter(client, timeout, sleep=clock.sleep, clock=clock, interval=1.0, max_interval=4.0), sdk, clock
+
+
+def task(task_id, status, function="addSendConnector"):
+    return {"id": task_id, "status": status, "function": function, "todoDate": "2026-01-01T00:00:00+01:00"}
+
+
+def test_many_tasks_are_followed_through_the_task_list():
+    waiter, sdk, clock = make([
+        Step("GET", BASE + "/task", data=[11, 12, 99]),
+        Step("GET", BASE + "/task", data=[12, 99]),
+        Step("GET", BASE + "/task/11", data=task(11, "done")),
+        Step("GET", BASE + "/task", data=[99]),
+        Step("GET", BASE + "/task/12", status=404, data={"message": "The requested object (id = 12) does not exist"}),
+    ])
+    result = waiter.wait([11, 12, 11])
+    assert result == {11: task(11, "done"), 12: {"id": 12, "status": "done"}}
+    assert clock.sleeps == [1.0, 1.5, 2.25]
+    sdk.assert_done()
+
+
+def test_no_task_no_request():
+    waiter, sdk, _ = make([])
+    assert waiter.wait([]) == {}
+    assert waiter.wait([0, None]) == {}
+    assert sdk.requests == []
+
+
+@pytest.mark.parametrize("status", ["error", "cancelled"])
+def test_a_failed_task_names_its_function_and_id(status):
+    waiter, _, _ = make([
+        Step("GET", BASE + "/task", data=[]),
+        Step("GET", BASE + "/task/11", data=task(11, status, "deleteSendConnector")),
+    ])
+    with pytest.raises(TaskFailed) as caught:
+        waiter.wait([11])
+    assert "deleteSendConnector (task 11)" in str(caught.value) and repr(status) in str(caught.value)
+    assert caught.value.tasks[11]["status"] == status
+
+
+def test_timeout_returns_the_partial_result_and_never_sleeps_past_the_deadline():
+    waiter, _, clock = make([
+        Step("GET", BASE + "/task", data=[11]),
+        Step("GET", BASE + "/task/12", data=task(12, "done", "setAccount")),
+        Step("GET", BASE + "/task", data=[11]),
+        Step("GET", BASE + "/task", data=[11]),
+    ], timeout=3)
+    with pytest.raises(TaskTimeout) as caught:
+        waiter.wait([11, 12])
+    assert caught.value.tasks[12]["status"] == "done"
+    assert caught.value.tasks[11]["status"] == "todo"
+    assert "addSendConnector" not in str(caught.value) and "task 11" in str(caught.value)
+    assert clock.sleeps == [1.0, 1.5, 0.5]
+    assert clock.now == 1003.0
+
+
+def test_a_task_kept_in_the_list_is_read_now_and_then():
+    steps = [Step("GET", BASE + "/task", data=[11]) for _ in range(4)]
+    steps += [Step("GET", BASE + "/task", data=[11]), Step("GET", BASE + "/task/11", data=task(11, "done"))]
+    waiter, sdk, _ = make(steps, timeout=600)
+    assert waiter.wait([11])[11]["status"] == "done"
+    sdk.assert_done()
+
+
+def test_wait_idle_reads_once_when_nothing_is_pending():
+    waiter, sdk, clock = make([Step("GET", BASE + "/sendConnector/29", data={"id": 29, "taskPendingId": 0})])
+    assert waiter.wait_idle(BASE + "/sendConnector/29") == {"id": 29, "taskPendingId": 0}
+    assert clock.sleeps == []
+    sdk.assert_done()
+
+
+def test_wait_idle_waits_for_the_pending_task_then_reads_again():
+    waiter, sdk, _ = make([
+        Step("GET", BASE + "/sendConnector/29", data={"id": 29, "taskPendingId": 77}),
+        Step("GET", BASE + "/task", data=[]),
+        Step("GET", BASE + "/task/77", data=task(77, "done", "setSendConnector")),
+        Step("GET", BASE + "/sendConnector/29", data={"id": 29, "taskPendingId": 0, "port": 587}),
+    ])
+    assert waiter.wait_idle(BASE + "/sendConnector/29")["port"] == 587
+    assert waiter.waited == [77]
+    sdk.assert_done()

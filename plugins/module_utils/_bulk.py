@@ -208,6 +208,21 @@ def _read_singles(client, item_path_fn, keys, parallel, max_requests_per_second)
     return [outcome.value for outcome in outcomes if outcome.value is not None]
 
 
+def get_objects(client, item_path_fn, keys, batch_size=BATCH_SIZE, parallel=DEFAULT_PARALLEL, max_requests_per_second=None):
+    """Objects of known keys in the fewest requests; returns ``(objects, strategy)``.
+
+    Batch GETs of ``batch_size`` keys; if the gateway refuses them, one GET per key, ``parallel`` at a
+    time. A key whose object does not exist (any more) is left out, not an error.
+    """
+    keys = list(keys)
+    if not keys:
+        return [], STRATEGY_BATCH
+    objects = _read_batches(client, item_path_fn, keys, batch_size)
+    if objects is not None:
+        return objects, STRATEGY_BATCH
+    return _read_singles(client, item_path_fn, keys, parallel, max_requests_per_second), STRATEGY_SINGLE
+
+
 def list_objects(client, list_path, item_path_fn, filters=None, key=None, only=None, page_size=PAGE_SIZE,
                  batch_size=BATCH_SIZE, parallel=DEFAULT_PARALLEL, max_requests_per_second=None):
     """Full objects of a list route in the fewest requests; returns ``(objects, strategy)``.
@@ -233,13 +248,8 @@ def list_objects(client, list_path, item_path_fn, filters=None, key=None, only=N
     else:
         # Plain ids: the gateway ignored the paging headers, and the filter with them.
         keys = [k for k in (data or []) if wanted is None or _normalise_key(k) in wanted]
-        objects = []
-        strategy = STRATEGY_BATCH
-        if keys:
-            objects = _read_batches(client, item_path_fn, keys, batch_size)
-            if objects is None:
-                strategy = STRATEGY_SINGLE
-                objects = _read_singles(client, item_path_fn, keys, parallel, max_requests_per_second)
+        objects, strategy = get_objects(client, item_path_fn, keys, batch_size=batch_size, parallel=parallel,
+                                        max_requests_per_second=max_requests_per_second)
     objects = [obj for obj in objects if _matches(obj, filters)]
     if wanted is not None:
         objects = [obj for obj in objects if _normalise_key(obj.get(key)) in wanted]

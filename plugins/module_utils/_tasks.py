@@ -7,7 +7,8 @@
 
 Exchange writes are asynchronous: they queue a task (todo -> doing -> done; error and cancelled are
 final failures). The waiter follows many tasks at once through the service's task list
-(`GET .../task`, the pending actions), and reads a task by id only once it has left that list.
+(`GET .../task` read as full objects by the bulk layer), and reads a task by id only when the list
+does not hold it (finished tasks may leave it, or be purged: a 404 then means done).
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -15,6 +16,7 @@ __metaclass__ = type
 
 import time
 
+from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bulk
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import OvhApiError
 
 PENDING_STATUSES = ("init", "todo", "doing")
@@ -44,10 +46,6 @@ def _describe(task):
 class TaskWaiter:
     """Wait for Exchange tasks with a monotonic deadline; sleep and clock are injectable for tests."""
 
-    # Tasks still listed as pending are read anyway every this many polls, in case the API keeps
-    # finished tasks in the list.
-    READ_LISTED_EVERY = 5
-
     def __init__(self, client, timeout, sleep=time.sleep, clock=time.monotonic, interval=1.0, max_interval=10.0):
         self.client = client
         self.timeout = timeout
@@ -68,15 +66,9 @@ class TaskWaiter:
         pending = list(ids)
         deadline = self.clock() + self.timeout
         interval = self.interval
-        polls = 0
         while pending:
             self.sleep(max(0.0, min(interval, deadline - self.clock())))
-            polls += 1
-            listed = set(int(task_id) for task_id in (self.client.get(self.client.service_path("task")) or []))
-            for task_id in list(pending):
-                if task_id in listed and polls % self.READ_LISTED_EVERY:
-                    continue
-                task = self._read(task_id)
+            for task_id, task in self._poll(pending).items():
                 tasks[task_id] = task
                 status = task.get("status")
                 if status in FAILED_STATUSES:
@@ -91,6 +83,17 @@ class TaskWaiter:
                     "run again later".format(self.timeout, ", ".join(_describe(tasks[t]) for t in pending)), tasks)
             interval = min(self.max_interval, interval * 1.5)
         return tasks
+
+    def _poll(self, pending):
+        """The current state of the pending tasks: one read of the task list when the gateway pages objects."""
+        path = self.client.service_path("task")
+        listed, dummy = _bulk.list_objects(self.client, path, lambda key: self.client.service_path("task", key),
+                                           key="id", only=pending)
+        found = dict((int(task["id"]), task) for task in listed if isinstance(task, dict) and task.get("id"))
+        for task_id in pending:
+            if task_id not in found:
+                found[task_id] = self._read(task_id)
+        return found
 
     def _read(self, task_id):
         try:

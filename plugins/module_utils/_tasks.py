@@ -39,6 +39,10 @@ class TaskTimeout(TaskError):
     pass
 
 
+def _by_id(tasks):
+    return dict((int(task["id"]), task) for task in tasks if isinstance(task, dict) and task.get("id"))
+
+
 def _describe(task):
     return "{0} (task {1})".format(task.get("function") or "task", task.get("id"))
 
@@ -46,8 +50,11 @@ def _describe(task):
 class TaskWaiter:
     """Wait for Exchange tasks with a monotonic deadline; sleep and clock are injectable for tests."""
 
-    def __init__(self, client, timeout, sleep=time.sleep, clock=time.monotonic, interval=1.0, max_interval=10.0):
+    def __init__(self, client, timeout, sleep=time.sleep, clock=time.monotonic, interval=1.0, max_interval=10.0,
+                 read_many=None):
         self.client = client
+        # read_many(ids) -> {id: task}: reads several tasks that left the list at once (e.g. batch GETs).
+        self.read_many = read_many
         self.timeout = timeout
         self.sleep = sleep
         self.clock = clock
@@ -89,8 +96,14 @@ class TaskWaiter:
         path = self.client.service_path("task")
         listed, dummy = _bulk.list_objects(self.client, path, lambda key: self.client.service_path("task", key),
                                            key="id", only=pending)
-        found = dict((int(task["id"]), task) for task in listed if isinstance(task, dict) and task.get("id"))
-        for task_id in pending:
+        found = _by_id(listed)
+        gone = [task_id for task_id in pending if task_id not in found]
+        if gone and self.read_many is not None:
+            read = self.read_many(gone)
+            found.update(_by_id(read.values() if isinstance(read, dict) else read))
+            # Unreadable after leaving the pending list: purged, so done.
+            found.update((task_id, {"id": task_id, "status": "done"}) for task_id in gone if task_id not in found)
+        for task_id in gone:
             if task_id not in found:
                 found[task_id] = self._read(task_id)
         return found

@@ -1,0 +1,169 @@
+"""Real SMTP servers on loopback for the smart-host and mail-route tests (aiosmtpd, trustme).
+
+Every server here is aiosmtpd's own SMTP implementation; the test only chooses its handler and TLS
+setup. Certificates come from a throw-away test CA (trustme), including an expired one.
+"""
+from __future__ import annotations
+
+import datetime
+import email.utils
+import smtplib
+import socket
+import ssl
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+USER = "relay-user@example.test"
+PASSWORD = "right-Pa55word"
+SIZE_LIMIT = 10 * 1024 * 1024
+
+
+def free_port():
+    # aiosmtpd's Controller cannot take port 0 (it connects to itself to check it is up).
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class TestCA:
+    """A test CA, its PEM file for ca_path, and server contexts for chosen names and dates."""
+
+    def __init__(self, tmp_path):
+        self.ca = trustme.CA()
+        self.ca_file = tmp_path / "test-ca.pem"
+        self.ca.cert_pem.write_to_path(str(self.ca_file))
+
+    def server_context(self, *names, not_after=None):
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self.ca.issue_cert(*(names or ("localhost",)), not_after=not_after).configure_cert(context)
+        return context
+
+    def expired_context(self, name="localhost"):
+        past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=3)
+        return self.server_context(name, not_after=past)
+
+
+def check_password(server, session, envelope, mechanism, auth_data):
+    if isinstance(auth_data, LoginPassword) and auth_data.login.decode() == USER and auth_data.password.decode() == PASSWORD:
+        return AuthResult(success=True)
+    return AuthResult(success=False, handled=False)
+
+
+@dataclass
+class Mailbox:
+    """A sink handler: keeps every message it receives, as the bytes the server got."""
+
+    messages: list = field(default_factory=list)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.original_content or envelope.content)
+        return "250 2.0.0 Ok: queued"
+
+
+class BusyAtEhlo:
+    """A handler that answers EHLO with 421, through aiosmtpd's documented handle_EHLO hook."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        return ["421 4.7.0 Too many connections from your address, try again later"]
+
+
+class BusySMTP(SMTP):
+    """aiosmtpd's server, greeting with 421 and hanging up, as an overloaded MTA does."""
+
+    _greeted = False
+
+    async def push(self, status):
+        if not self._greeted:
+            self._greeted = True
+            await super().push("421 4.3.2 Service not available, closing transmission channel")
+            self.transport.close()
+            return
+        await super().push(status)
+
+
+class BusyController(Controller):
+    def factory(self):
+        return BusySMTP(self.handler, **self.SMTP_kwargs)
+
+
+@contextmanager
+def smtp_server(handler=None, *, hostname="smtp.example.test", tls_context=None, implicit_tls_context=None,
+                auth=False, controller_class=Controller, data_size_limit=SIZE_LIMIT):
+    """Run one aiosmtpd server on 127.0.0.1 and yield its Controller (its port is `.port`).
+
+    `tls_context` offers STARTTLS; `implicit_tls_context` makes the port speak TLS at once; `auth`
+    turns on AUTH LOGIN/PLAIN with USER/PASSWORD (advertised only after STARTTLS when TLS is on).
+    """
+    kwargs = dict(hostname="127.0.0.1", port=free_port(), server_hostname=hostname, data_size_limit=data_size_limit)
+    if tls_context is not None:
+        kwargs["tls_context"] = tls_context
+    if implicit_tls_context is not None:
+        kwargs["ssl_context"] = implicit_tls_context
+    if auth:
+        kwargs.update(authenticator=check_password, auth_required=False,
+                      auth_require_tls=tls_context is not None or implicit_tls_context is not None)
+    controller = controller_class(handler or Mailbox(), **kwargs)
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+def closed_port():
+    """A loopback port with nothing listening on it."""
+    return free_port()
+
+
+def received_header(server, session, envelope):
+    """The Received header a Postfix-like MTA writes, built from aiosmtpd's session for this message.
+
+    aiosmtpd's handlers add no Received header (the Proxy handler adds only X-Peer), so the relay
+    handler writes one from the facts aiosmtpd negotiated on the wire: the client's EHLO name and
+    address, whether the session runs TLS (and which version and cipher), whether it authenticated,
+    and the envelope recipient, in Postfix's layout and with RFC 3848 protocol names.
+    """
+    ip = session.peer[0]
+    protocol = "ESMTP" if session.extended_smtp else "SMTP"
+    tls_comment = ""
+    if session.ssl:
+        ssl_object = session.ssl.get("ssl_object")
+        cipher = ssl_object.cipher() if ssl_object else None
+        protocol += "S"
+        if cipher:
+            tls_comment = "\n\t(using %s with cipher %s (%d/%d bits))" % (ssl_object.version(), cipher[0], cipher[2], cipher[2])
+    if session.authenticated:
+        protocol += "A"
+    recipient = "\n\tfor <%s>" % envelope.rcpt_tos[0] if len(envelope.rcpt_tos) == 1 else ""
+    return "Received: from %s (unknown [%s])%s\n\tby %s (aiosmtpd) with %s id %s%s;\n\t%s\n" % (
+        session.host_name, ip, tls_comment, server.hostname, protocol, uuid.uuid4().hex[:12].upper(), recipient,
+        email.utils.format_datetime(datetime.datetime.now(datetime.timezone.utc).astimezone()))
+
+
+@dataclass
+class Relay:
+    """A relay handler: prepends its Received header and forwards over SMTP (STARTTLS when offered)."""
+
+    next_host: str
+    next_port: int
+    helo_name: str
+    ca_file: str | None = None
+    forwarded: int = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        header = received_header(server, session, envelope).encode()
+        data = header + (envelope.original_content or envelope.content)
+        context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+        with smtplib.SMTP(self.next_host, self.next_port, local_hostname=self.helo_name, timeout=10) as client:
+            client.ehlo()
+            if context is not None and client.has_extn("starttls"):
+                client.starttls(context=context)
+                client.ehlo()
+            client.sendmail(envelope.mail_from, envelope.rcpt_tos, data)
+        self.forwarded += 1
+        return "250 2.0.0 Ok: forwarded"

@@ -198,8 +198,7 @@ class Simulator:
             return json_response({"class": "Client::TooManyRequests", "message": "Too many requests"}, 429,
                                  {"Retry-After": retry_text})
         if fault == "reset_before":
-            self._drop_connection()
-            return Response(b"", 500)
+            return Response(b"", 500)  # never sent: _after drops the connection once the request is logged
         return None
 
     @staticmethod
@@ -215,8 +214,6 @@ class Simulator:
         response.headers["X-Ovh-Queryid"] = g.get("query_id", "")
         if not request.path.startswith(API + "/"):
             return response
-        if g.get("fault") == "reset_after":
-            self._drop_connection()
         body = request.get_data(cache=True)
         try:
             logged_body = redact(json.loads(body)) if body else None
@@ -230,6 +227,8 @@ class Simulator:
             "query_id": g.query_id, "body": logged_body, "fault": g.get("fault"), "time": time.time(),
         })
         response.headers.setdefault("Cache-Control", "no-cache")
+        if (g.get("fault") or "").startswith("reset"):  # logged first, so a test sees it once the client fails
+            self._drop_connection()
         return response
 
     # ----------------------------------------------------------------- authentication

@@ -13,7 +13,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from .app import Simulator
 from .backend import Backend
-from .faults import Faults, parse_spec
+from .faults import RATE_NAMES, Faults, parse_spec
 from .seed import load_seed
 
 STATE_FLUSH_SECONDS = 0.2
@@ -105,7 +105,8 @@ def build(args):
     """The backend, faults and Flask simulator for parsed arguments (no socket yet)."""
     seed = load_seed(args.seed)
     backend = Backend(seed, task_seconds=args.task_seconds, extra_accounts=args.accounts)
-    rates = {k: v for k, v in args.fault_settings.items() if k not in ("retry_after", "seed")}
+    rates = {**dict.fromkeys(RATE_NAMES, 0.0),
+             **{k: v for k, v in args.fault_settings.items() if k not in ("retry_after", "seed")}}
     fault_options = {"retry_after": args.fault_settings.get("retry_after", 1.0), "latency_ms": args.latency_ms,
                      "object_lists": not args.no_object_lists, "seed": int(args.fault_settings.get("seed", 0))}
     faults = Faults(rates, **fault_options)

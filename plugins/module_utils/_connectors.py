@@ -166,8 +166,23 @@ class SendConnectorPlan:
 
     # Applying --------------------------------------------------------------------------------------
 
+    def planned_actions(self):
+        """The writes run() would make, as check mode reports them."""
+        target = "sendConnector/{0}".format(self.current["id"]) if self.current else "sendConnector/<new>"
+        actions = ["POST sendConnector"] if self.create is not None else []
+        if self.put_body:
+            actions.append("PUT {0} {1}".format(target, sorted(self.put_body)))
+        if self.auth_body is not None:
+            actions.append("POST {0}/changeAuthentication".format(target))
+        if self.delete:
+            actions.extend("account {0} -> sendConnectorId 0".format(name) for name in self.moves["accounts"])
+            actions.extend("domain {0} -> sendConnectorId 0".format(name) for name in self.moves["domains"])
+            actions.append("DELETE {0}".format(target))
+        return actions
+
     def run(self, check_mode, diff_mode):
         if check_mode or not self.changed:
+            self.actions = self.planned_actions()
             return self.result(self.predicted() if self.changed else self.current, diff_mode)
         wait = self.params.get("wait")
         if self.create is not None:

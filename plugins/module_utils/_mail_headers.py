@@ -14,6 +14,7 @@ __metaclass__ = type
 
 import datetime
 import email
+import email.parser
 import email.policy
 import email.utils
 import ipaddress
@@ -34,6 +35,8 @@ DATE_PATTERN = re.compile(
     r'(?:%s,?\s+)?\d{1,2}\s+%s\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:[+-]\d{4}|[A-Z]{1,5}))?(?:\s*\([^)]*\))?'
     r'|%s\s+%s\s+\d{1,2}\s+\d{4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s+\S+)?' % (_DAY, _MONTH, _DAY, _MONTH),
     re.IGNORECASE)
+# Go's time.String() shape, which SendGrid writes without the "; " separator.
+ISO_DATE = re.compile(r'(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?')
 JS_DATE = re.compile(r'^%s\s+(%s)\s+(\d{1,2})\s+(\d{4})\s+(\d{1,2}:\d{2}(?::\d{2})?)' % (_DAY, _MONTH), re.IGNORECASE)
 JS_ZONE = re.compile(r'(?:GMT|UTC)([+-]\d{4})')
 
@@ -42,6 +45,10 @@ IP_IN_PARENS = re.compile(r'\(([0-9A-Fa-f:.]+)\)')
 HOST_NAME = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+\.?$')
 HELO_IN_COMMENT = re.compile(r'\b(?:HELO|EHLO)\s+([^\s)\]]+)', re.IGNORECASE)
 
+# Methods of the IANA Email Authentication Methods registry, plus Microsoft's compauth; any other key
+# without a dot (reason, action, ...) belongs to the result before it.
+AUTH_METHODS = frozenset(('arc', 'auth', 'bimi', 'compauth', 'dkim', 'dkim-adsp', 'dkim-atps', 'dmarc', 'dnswl',
+                          'domainkeys', 'iprev', 'rrvs', 'sender-id', 'smime', 'spf', 'vbr'))
 AUTH_PROPERTY = re.compile(r'([A-Za-z][\w.-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s;]+)')
 # Second-level labels under which registrations happen (co.uk, com.au, ...): a small stand-in for
 # the Public Suffix List, which is not in the standard library.
@@ -134,10 +141,11 @@ def _split_date(value):
         head, tail = value.rsplit(';', 1)
         if DATE_PATTERN.search(tail):
             return head, tail.strip()
-    matches = list(DATE_PATTERN.finditer(value))
-    if matches:
-        match = matches[-1]
-        return value[:match.start()].rstrip(' ;'), match.group(0).strip()
+    for pattern in (DATE_PATTERN, ISO_DATE):
+        matches = list(pattern.finditer(value))
+        if matches:
+            match = matches[-1]
+            return value[:match.start()].rstrip(' ;'), value[match.start():].strip()
     return value.rstrip(' ;'), None
 
 
@@ -150,6 +158,14 @@ def parse_date(text):
         moment = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         moment = None
+    iso_shape = ISO_DATE.match(text)
+    if iso_shape:
+        zone = (iso_shape.group(3) or '').replace('Z', '+00:00')
+        try:
+            moment = datetime.datetime.strptime('%s %s%s' % (iso_shape.group(1), iso_shape.group(2), zone.replace(':', '')),
+                                                '%Y-%m-%d %H:%M:%S' + ('%z' if zone else ''))
+        except ValueError:
+            moment = None
     js_shape = JS_DATE.match(text)
     if js_shape:
         # Date.toString() shape ("Tue Feb 28 2023 07:51:00 GMT+0000"): rebuild it as RFC 5322.
@@ -194,13 +210,12 @@ def _hop_ip(from_text):
 def _from_names(from_text):
     """Every host name a from clause gives: the HELO name, the reverse-DNS name."""
     names = []
-    for word in re.split(r'[\s()\[\]]+', from_text or ''):
-        word = word.strip('<>,;')
-        if HOST_NAME.match(word) and not re.match(r'^[\d.]+$', word) and word.lower() not in names:
-            names.append(word.lower().rstrip('.'))
-    for helo in HELO_IN_COMMENT.findall(from_text or ''):
-        if helo.lower() not in names:
-            names.append(helo.lower())
+    candidates = [word.strip('<>,;') for word in re.split(r'[\s()\[\]]+', from_text or '')]
+    candidates = [word for word in candidates if HOST_NAME.match(word) and not re.match(r'^[\d.]+$', word)]
+    for name in candidates + HELO_IN_COMMENT.findall(from_text or ''):
+        name = name.lower().rstrip('.')
+        if name not in names:
+            names.append(name)
     return names
 
 
@@ -238,8 +253,8 @@ def parse_received(value):
 def parse_authentication_results(value):
     """(authserv_id, [{method, result, properties}]) from one Authentication-Results value (RFC 8601).
 
-    Comments may hold ';' and are dropped first; a result starts at each `method=result` whose key has
-    no dot, so a header that forgot its semicolons still splits right.
+    Comments may hold ';' and are dropped first; a result starts at each `method=result` of a known
+    method, so a header that forgot its semicolons still splits right.
     """
     text = strip_comments(collapse(value))
     head = text.split(';', 1)[0].strip()
@@ -250,7 +265,7 @@ def parse_authentication_results(value):
     results = []
     for key, raw in AUTH_PROPERTY.findall(text):
         raw = raw.strip('"')
-        if '.' not in key and key.lower() != 'reason':
+        if key.lower() in AUTH_METHODS or key.lower().startswith('x-'):
             results.append({'method': key.lower(), 'result': raw.lower(), 'properties': {}})
         elif results:
             results[-1]['properties'][key.lower()] = raw
@@ -350,7 +365,7 @@ def load_message(raw):
     text = raw.replace('\r\n', '\n').lstrip('\n')
     if text[:1] in (' ', '\t'):
         text = textwrap.dedent(text)
-    message = email.message_from_string(text, policy=email.policy.compat32)
+    message = email.parser.Parser(policy=email.policy.compat32).parsestr(text, headersonly=True)
     if not message.keys():
         preview = collapse(text)[:60]
         raise MailHeaderError(
@@ -483,5 +498,6 @@ def analyse_message(raw, smart_host=None, sender_domain=None):
         'dkim': dkim,
         'dmarc': dmarc,
         'total_delay_seconds': total_delay,
-        'warnings': warnings,
+        # Not "warnings": Ansible consumes that key of a module result as its own warnings.
+        'route_warnings': warnings,
     }

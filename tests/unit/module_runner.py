@@ -1,0 +1,14 @@
+"""Run a module's main() in-process with arguments, the way Ansible would, and read its JSON result."""
+import json
+
+import pytest
+from ansible.module_utils.testing import patch_module_args
+
+
+def run_module(module, args, capsys, check_mode=False):
+    """(result dict, failed) of module.main() with `args`; stdout must hold exactly one JSON result."""
+    with patch_module_args(dict(args, _ansible_check_mode=check_mode)):
+        with pytest.raises(SystemExit) as exit_info:
+            module.main()
+    result = json.loads(capsys.readouterr().out)
+    return result, exit_info.value.code != 0

@@ -34,7 +34,7 @@ GATEWAY_HTML = (
 
 
 def json_response(data, status=200, headers=None):
-    return Response(json.dumps(data), status=status, headers=headers, content_type="application/json; charset=utf-8")
+    return Response(json.dumps(data, separators=(",", ":")), status=status, headers=headers, content_type="application/json; charset=utf-8")
 
 
 def redact(value):
@@ -170,7 +170,7 @@ class Simulator:
         self._control_routes()
 
     def _before(self):
-        g.query_id = f"EU.ext-sim.{os.getpid():x}.{uuid.uuid4()}"
+        g.query_id = f"EU.ext-sim.{os.getpid():x}.{uuid.uuid4()}"  # the real ids end with a UUID too
         g.fault = None
         g.started = time.monotonic()
         if not request.path.startswith(API + "/"):

@@ -22,6 +22,9 @@ STATE_FLUSH_SECONDS = 0.2
 class QuietHandler(WSGIRequestHandler):
     # Werkzeug closes the connection after each answer (it cannot drain request streams), so
     # there is no keep-alive: each SDK call opens a new loopback connection, which is cheap.
+    # A buffered writer sends status, headers and body in one segment instead of several.
+    wbufsize = -1
+    disable_nagle_algorithm = True
 
     def log_request(self, *args, **kwargs):  # the request log is at /_sim/requests
         pass

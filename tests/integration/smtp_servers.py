@@ -30,7 +30,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-class TestCA:
+class ThrowawayCA:
     """A test CA, its PEM file for ca_path, and server contexts for chosen names and dates."""
 
     def __init__(self, tmp_path):
@@ -54,14 +54,30 @@ def check_password(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=False, handled=False)
 
 
+def credentials_unavailable(server, session, envelope, mechanism, auth_data):
+    """An authenticator whose user database is down: 454, a temporary failure (RFC 4954)."""
+    return AuthResult(success=False, handled=False, message="454 4.7.0 Temporary authentication failure")
+
+
 @dataclass
 class Mailbox:
-    """A sink handler: keeps every message it receives, as the bytes the server got."""
+    """A sink handler: keeps every message it receives, and every MAIL FROM it was sent."""
 
     messages: list = field(default_factory=list)
+    mail_from: list = field(default_factory=list)
+    stamp: bool = False  # write a Received header on delivery, as the recipient's server does
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.mail_from.append(address)
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Ok"
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append(envelope.original_content or envelope.content)
+        data = envelope.original_content or envelope.content
+        if self.stamp:
+            data = received_header(server, session, envelope).encode() + data
+        self.messages.append(data)
         return "250 2.0.0 Ok: queued"
 
 
@@ -93,11 +109,12 @@ class BusyController(Controller):
 
 @contextmanager
 def smtp_server(handler=None, *, hostname="smtp.example.test", tls_context=None, implicit_tls_context=None,
-                auth=False, controller_class=Controller, data_size_limit=SIZE_LIMIT):
+                auth=False, controller_class=Controller, data_size_limit=SIZE_LIMIT, **smtp_options):
     """Run one aiosmtpd server on 127.0.0.1 and yield its Controller (its port is `.port`).
 
     `tls_context` offers STARTTLS; `implicit_tls_context` makes the port speak TLS at once; `auth`
-    turns on AUTH LOGIN/PLAIN with USER/PASSWORD (advertised only after STARTTLS when TLS is on).
+    turns on AUTH LOGIN/PLAIN with USER/PASSWORD (advertised only after STARTTLS when TLS is on), or
+    with the authenticator it is given.
     """
     kwargs = dict(hostname="127.0.0.1", port=free_port(), server_hostname=hostname, data_size_limit=data_size_limit)
     if tls_context is not None:
@@ -105,9 +122,9 @@ def smtp_server(handler=None, *, hostname="smtp.example.test", tls_context=None,
     if implicit_tls_context is not None:
         kwargs["ssl_context"] = implicit_tls_context
     if auth:
-        kwargs.update(authenticator=check_password, auth_required=False,
+        kwargs.update(authenticator=auth if callable(auth) else check_password, auth_required=False,
                       auth_require_tls=tls_context is not None or implicit_tls_context is not None)
-    controller = controller_class(handler or Mailbox(), **kwargs)
+    controller = controller_class(handler or Mailbox(), **kwargs, **smtp_options)
     controller.start()
     try:
         yield controller
@@ -167,3 +184,16 @@ class Relay:
             client.sendmail(envelope.mail_from, envelope.rcpt_tos, data)
         self.forwarded += 1
         return "250 2.0.0 Ok: forwarded"
+
+
+@dataclass
+class IpAuthorisedMailbox(Mailbox):
+    """A relay that authorises senders by address and offers no SMTP AUTH.
+
+    aiosmtpd always offers AUTH after STARTTLS, so this handler's documented handle_EHLO hook drops
+    that line from the reply, which is what a server without SMTP AUTH answers.
+    """
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [line for line in responses if not line[4:].upper().startswith("AUTH")]

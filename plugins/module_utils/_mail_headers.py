@@ -429,8 +429,9 @@ def _authentication_warnings(sender_domain, return_path_domain, spf, dkim, dmarc
             'as %s (set up domain authentication / a custom DKIM key at the provider)' % (
                 ', '.join(signers), sender_domain, outcome, sender_domain))
     elif not signers and not spf_aligned:
-        warnings.append('the message carries no DKIM signature and SPF does not align with %s: DMARC for %s fails; '
-                        'set up DKIM for %s at the provider' % (sender_domain, sender_domain, sender_domain))
+        spf_state = 'SPF does not align with %s' % sender_domain if spf else 'the headers hold no SPF result'
+        warnings.append('the message carries no DKIM signature and %s: DMARC for %s cannot pass; set up DKIM for %s at '
+                        'the provider' % (spf_state, sender_domain, sender_domain))
     if dmarc and dmarc['result'] not in ('pass', 'none', 'bestguesspass'):
         warnings.append('the receiving server reports dmarc=%s for %s' % (dmarc['result'], dmarc['domain'] or sender_domain))
     return warnings

@@ -49,6 +49,40 @@ def hammer(sim, threads, requests_per_thread):
     return threads * requests_per_thread / elapsed, errors
 
 
+def process_worker(endpoint, env, count, worker, results):
+    import ovh
+    import ovh.client
+
+    ovh.client.ENDPOINTS["bench"] = endpoint
+    client = ovh.Client(endpoint="bench", application_key=env["OVH_APPLICATION_KEY"],
+                        application_secret=env["OVH_APPLICATION_SECRET"], consumer_key=env["OVH_CONSUMER_KEY"])
+    client.time_delta  # noqa: B018
+    results.put(None)  # ready
+    for index in range(count):
+        client.get(f"{BASE}/account/user{(worker * count + index) % 5000 + 1:05d}@mydomain.ovh")
+    results.put(count)
+
+
+def hammer_processes(sim, processes, requests_per_process):
+    """Client processes, so that the SDK side is not bound by one interpreter lock."""
+    import multiprocessing
+
+    results = multiprocessing.Queue()
+    workers = [multiprocessing.Process(target=process_worker,
+                                       args=(sim.endpoint, sim.env, requests_per_process, i, results))
+               for i in range(processes)]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        results.get()
+    started = time.perf_counter()
+    done = sum(results.get() for _ in workers)
+    elapsed = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
+    return done / elapsed
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=8)
@@ -65,6 +99,9 @@ def main():
             print(f"{threads} client thread(s): {rate:.0f} signed GET/s ({len(errors)} errors); server CPU "
                   f"{server_cpu / served * 1000:.2f} ms per request, i.e. {served / server_cpu:.0f} requests per "
                   "CPU-second")
+        for processes in (2, 4):
+            rate = hammer_processes(sim, processes, args.requests)
+            print(f"{processes} client processes: {rate:.0f} signed GET/s")
         sim.reset(accounts=10000)
         client = sim.client()
         started = time.perf_counter()

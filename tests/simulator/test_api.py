@@ -207,3 +207,19 @@ def test_sdk_rejects_url_endpoints_so_client_registers_a_name(sim):
     with pytest.raises(exceptions.InvalidRegion):
         ovh.Client(endpoint=sim.endpoint, application_key="a", application_secret="b")
     assert sim.client().get("/email/exchange")
+
+
+def test_concurrent_clients_get_distinct_connectors_and_consistent_counts(sim):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(index):
+        return sim.client().post(f"{BASE}/sendConnector", **{**RELAY, "displayName": f"relay-{index}"})["id"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        task_ids = list(pool.map(create, range(24)))
+    client = sim.client()
+    connectors = client.get(f"{BASE}/sendConnector")
+    assert len(set(task_ids)) == 24 and len(set(connectors)) == 24
+    names = {client.get(f"{BASE}/sendConnector/{i}")["displayName"] for i in connectors}
+    assert names == {f"relay-{i}" for i in range(24)}
+    assert sim.stats()["by_method"]["POST"] == 24

@@ -87,7 +87,7 @@ def test_no_object_lists_flag_and_start_up_faults():
         assert sim.faults()["rates"]["500"] == 1.0 and sim.faults()["object_lists"] is False
 
 
-def test_latency_flag_is_reported_and_applied():
+def test_latency_flag_is_reported():
     with SimulatorProcess(args=["--latency-ms", "30"]) as sim:
         assert sim.faults()["latency_ms"] == 30.0
         assert sim.client().get("/email/exchange")
@@ -99,3 +99,12 @@ def test_bad_flags_fail_with_a_message():
     proc = subprocess.run([sys.executable, "-m", "ovh_api_sim", "--faults", "nonsense"], capture_output=True,
                           text=True, env={**os.environ, "PYTHONPATH": PACKAGE_PARENT}, timeout=60)
     assert proc.returncode == 2 and "--faults" in proc.stderr
+
+
+def test_control_plane_answers_only_loopback_clients():
+    from ovh_api_sim.server import build
+
+    _, simulator = build(parse_args(["--port", "0"]))
+    outside = simulator.app.test_client().get("/_sim/state", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    inside = simulator.app.test_client().get("/_sim/health", environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert (outside.status_code, inside.status_code) == (403, 200)

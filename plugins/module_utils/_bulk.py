@@ -217,7 +217,8 @@ def get_objects(client, item_path_fn, keys, batch_size=BATCH_SIZE, parallel=DEFA
     keys = list(keys)
     if not keys:
         return [], STRATEGY_BATCH
-    objects = _read_batches(client, item_path_fn, keys, batch_size)
+    # One key is one GET either way: a plain one says what it is.
+    objects = _read_batches(client, item_path_fn, keys, batch_size) if len(keys) > 1 else None
     if objects is not None:
         return objects, STRATEGY_BATCH
     return _read_singles(client, item_path_fn, keys, parallel, max_requests_per_second), STRATEGY_SINGLE

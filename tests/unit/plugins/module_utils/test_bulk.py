@@ -120,7 +120,7 @@ def test_batch_refused_falls_back_to_single_gets(refusal):
 def test_single_get_errors_other_than_not_found_are_raised():
     client, sdk = fake_client([
         Expect("GET", "/account", ["a@x.ovh"], headers=paged()),
-        Expect("GET", "/account/a%40x.ovh", {"message": "nope"}, status=404, headers=BATCH),
+        # One key: a plain GET, no batch attempt.
         Expect("GET", "/account/a%40x.ovh", {"message": "This call has not been granted"}, status=403),
     ])
     with pytest.raises(OvhApiError) as raised:
@@ -200,3 +200,17 @@ def test_no_rate_limit_never_sleeps():
     _bulk.run_parallel(lambda item: item, range(5), parallel=2, sleep=sleeps.append)
     assert sleeps == []
     assert _bulk.run_parallel(lambda item: item, [], parallel=2) == []
+
+
+def test_get_objects_reads_known_keys_in_batches():
+    client, sdk = fake_client([
+        Expect("GET", "/task/7,8", [{"key": "7", "value": {"id": 7, "status": "done"}, "error": None},
+                                    {"key": "8", "value": None, "error": "The requested object (id = 8) does not exist"}],
+               headers=BATCH),
+        Expect("GET", "/task/9", {"id": 9, "status": "doing"}),
+    ])
+    task_path = lambda key: client.service_path("task", key)  # noqa: E731
+    assert _bulk.get_objects(client, task_path, [7, 8]) == ([{"id": 7, "status": "done"}], "batch")
+    assert _bulk.get_objects(client, task_path, [9]) == ([{"id": 9, "status": "doing"}], "single")
+    assert _bulk.get_objects(client, task_path, []) == ([], "batch")
+    sdk.assert_done()

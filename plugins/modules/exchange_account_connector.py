@@ -50,7 +50,7 @@ options:
   connector:
     description:
       - The send connector, by display name or by id.
-      - A name shared by several connectors is refused: give the id.
+      - A name shared by several connectors is refused; give the id then.
     type: str
     required: true
   state:

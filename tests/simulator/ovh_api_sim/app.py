@@ -59,7 +59,7 @@ class Recorder:
         self.clear()
 
     def clear(self):
-        with getattr(self, "lock", threading.Lock()):
+        with self.lock:
             self.by_method, self.by_route, self.by_fault = Counter(), Counter(), Counter()
             self.total = self.writes = 0
             self.log = []
@@ -185,6 +185,8 @@ class Simulator:
             if early is not None:
                 return early
             self._authenticate()
+            if request.method in ("GET", "DELETE") and request.get_data(cache=True).strip():
+                raise bad_request("You provided an input body while none was expected")
         return None
 
     def _fault_response(self, fault):
@@ -274,13 +276,9 @@ class Simulator:
 
     # ----------------------------------------------------------------- request helpers
     @staticmethod
-    def _body(required):
-        """The parsed JSON body; `required` False means the route takes none."""
+    def _body():
+        """The parsed JSON body of a POST or PUT (GET and DELETE bodies are refused in _before)."""
         raw = request.get_data(cache=True)
-        if not required:
-            if raw.strip():
-                raise bad_request("You provided an input body while none was expected")
-            return None
         if not raw.strip():
             return {}
         try:
@@ -361,27 +359,24 @@ class Simulator:
         @app.route(SERVICE + "/sendConnector", methods=["GET", "POST"])
         def connectors(organizationName, exchangeService):
             if request.method == "POST":
-                return json_response(be.create_connector(organizationName, exchangeService, self._body(True)))
+                return json_response(be.create_connector(organizationName, exchangeService, self._body()))
             self._query(())
-            self._body(False)
             return self._list(be.connectors(organizationName, exchangeService), "id")
 
         @app.route(SERVICE + "/sendConnector/<id>", methods=["GET", "PUT", "DELETE"])
         def connector(organizationName, exchangeService, id):  # noqa: A002 - the schema's name
             if request.method == "GET":
-                self._body(False)
                 return self._single(lambda key: be.get_connector(organizationName, exchangeService,
                                                                  self._long(key)), id)
             if request.method == "PUT":
-                body = self._body(True)
+                body = self._body()
                 return json_response(be.update_connector(organizationName, exchangeService, self._long(id), body))
-            self._body(False)
             return json_response(be.delete_connector(organizationName, exchangeService, self._long(id)))
 
         @app.post(SERVICE + "/sendConnector/<id>/changeAuthentication")
         def change_authentication(organizationName, exchangeService, id):  # noqa: A002
             return json_response(be.change_authentication(organizationName, exchangeService, self._long(id),
-                                                          self._body(True)))
+                                                          self._body()))
 
         @app.get(SERVICE + "/account")
         def accounts(organizationName, exchangeService):
@@ -389,17 +384,15 @@ class Simulator:
             if filters["accountLicense"] is not None and filters["accountLicense"] not in ("basic", "enterprise",
                                                                                             "standard"):
                 raise bad_request(f"Query parameter accountLicense isn't formated correctly: {filters['accountLicense']!r}")
-            self._body(False)
             return self._list(be.account_objects(organizationName, exchangeService, filters), "primaryEmailAddress")
 
         @app.route(SERVICE + "/account/<primaryEmailAddress>", methods=["GET", "PUT"])
         def account(organizationName, exchangeService, primaryEmailAddress):
             if request.method == "GET":
-                self._body(False)
                 return self._single(lambda key: be.get_account(organizationName, exchangeService, key),
                                     primaryEmailAddress)
             return json_response(be.update_account(organizationName, exchangeService, primaryEmailAddress,
-                                                   self._body(True)))
+                                                   self._body()))
 
         @app.get(SERVICE + "/account/<primaryEmailAddress>/tasks")
         def account_tasks(organizationName, exchangeService, primaryEmailAddress):
@@ -424,13 +417,12 @@ class Simulator:
 
         @app.get(SERVICE + "/domain/<domainName>")
         def domain(organizationName, exchangeService, domainName):
-            self._body(False)
             return self._single(lambda key: be.get_domain(organizationName, exchangeService, key), domainName)
 
         @app.put(SERVICE + "/domain/<domainName>/changeDefaultSBR")
         def change_default_sbr(organizationName, exchangeService, domainName):
             return json_response(be.change_default_sbr(organizationName, exchangeService, domainName,
-                                                       self._body(True)))
+                                                       self._body()))
 
         @app.get(SERVICE + "/task")
         def tasks(organizationName, exchangeService):

@@ -13,7 +13,6 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import datetime
-import email
 import email.parser
 import email.policy
 import email.utils
@@ -43,7 +42,8 @@ JS_ZONE = re.compile(r'(?:GMT|UTC)([+-]\d{4})')
 IP_IN_BRACKETS = re.compile(r'\[(?:IPv6:)?([0-9A-Fa-f:.]+)\]')
 IP_IN_PARENS = re.compile(r'\(([0-9A-Fa-f:.]+)\)')
 HOST_NAME = re.compile(r'^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+\.?$')
-HELO_IN_COMMENT = re.compile(r'\b(?:HELO|EHLO)\s+([^\s)\]]+)', re.IGNORECASE)
+HELO_IN_COMMENT = re.compile(r'\b(?:HELO|EHLO)(?:\s+|=)([^\s)\]]+)', re.IGNORECASE)  # qmail's "HELO x", Exim's "helo=x"
+UTC_WITHOUT_LOCAL_ZONE = re.compile(r'\s-0000\b')  # RFC 5322 3.3: the time is UTC, the local zone unknown
 
 # Methods of the IANA Email Authentication Methods registry, plus Microsoft's compauth; any other key
 # without a dot (reason, action, ...) belongs to the result before it.
@@ -113,9 +113,9 @@ def address_domain(address):
         return None
     dummy, addr = email.utils.parseaddr(address)
     addr = addr or address.strip(' <>')
-    if '@' not in addr:
-        return addr.lower() or None if '.' in addr else None
-    return addr.rsplit('@', 1)[1].strip('>').lower() or None
+    if '@' in addr:
+        return addr.rsplit('@', 1)[1].strip('>').lower() or None
+    return addr.lower() if '.' in addr else None
 
 
 def _split_received_clauses(text):
@@ -179,7 +179,7 @@ def parse_date(text):
     if moment is None:
         return None, False
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=datetime.timezone.utc), True
+        return moment.replace(tzinfo=datetime.timezone.utc), not UTC_WITHOUT_LOCAL_ZONE.search(text)
     return moment, False
 
 
@@ -230,7 +230,7 @@ def parse_received(value):
     with_text = strip_comments(clauses['with']) if clauses.get('with') else None
     sender = _first_token(from_text)
     helo = HELO_IN_COMMENT.search(from_text or '')
-    if sender and sender.lower() == 'unknown' and helo:
+    if sender and (sender.lower() == 'unknown' or as_ip(sender)) and helo:
         sender = helo.group(1)
     return {
         'from': sender,

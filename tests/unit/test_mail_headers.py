@@ -136,6 +136,18 @@ def test_received_without_semicolon_and_go_style_date():
     assert hop["time"] == "2023-02-28T07:51:01+00:00"
 
 
+def test_exim_and_qmail_shapes():
+    exim = parse_received("from [11.22.33.44] (helo=ex1.mail.ovh.net)\n\tby smtp.relay.example with esmtpsa (TLS1.2) tls "
+                          "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384\n\t(Exim 4.94.2)\n\t(envelope-from <bounce@example.org>)\n\t"
+                          "id 1pWxyz-000123-AB\n\tfor john@example.net; Tue, 28 Feb 2023 08:51:01 +0100")
+    assert (exim["from"], exim["ip"], exim["by"], exim["tls"]) == ("ex1.mail.ovh.net", "11.22.33.44", "smtp.relay.example", True)
+    assert (exim["id"], exim["for"], exim["time"]) == ("1pWxyz-000123-AB", "john@example.net", "2023-02-28T08:51:01+01:00")
+    qmail = parse_received("(qmail 12345 invoked by uid 89); 28 Feb 2023 07:51:02 -0000")
+    assert (qmail["from"], qmail["by"], qmail["tls"]) == (None, None, None)
+    # -0000 is RFC 5322's "UTC, local zone unknown": read as UTC, not reported as a missing zone.
+    assert qmail["time"] == "2023-02-28T07:51:02+00:00" and qmail["zone_assumed"] is False
+
+
 def test_date_without_time_zone_is_taken_as_utc_with_a_warning():
     message = ("Received: from a.example.net ([11.22.33.44]) by mx.example.com with ESMTPS id 1; "
                "Tue, 28 Feb 2023 07:51:01\nReceived: by a.example.net with ESMTP id 0; Tue, 28 Feb 2023 07:50:01 +0000\n\n")

@@ -48,7 +48,7 @@ OVH_COMMON_ARGSPEC = dict(
     consumer_key=dict(type="str", no_log=True, fallback=(env_fallback, ["OVH_CONSUMER_KEY"])),
     client_id=dict(type="str", no_log=False, fallback=(env_fallback, ["OVH_CLIENT_ID"])),
     client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["OVH_CLIENT_SECRET"])),
-    oauth2_token_url=dict(type="str", fallback=(env_fallback, ["OVH_OAUTH2_TOKEN_URL"])),
+    oauth2_token_url=dict(type="str", no_log=False, fallback=(env_fallback, ["OVH_OAUTH2_TOKEN_URL"])),
 )
 
 PLATFORM_ARGSPEC = dict(

@@ -16,6 +16,7 @@ import email.utils
 import smtplib
 import ssl
 from email.message import EmailMessage
+from types import SimpleNamespace
 
 import pytest
 
@@ -37,14 +38,8 @@ def route(tmp_path_factory):
     with smtp_server(mailbox, hostname=RECIPIENT_MX, tls_context=ca.server_context("localhost")) as recipient:
         relay = Relay("localhost", recipient.port, helo_name=SMART_HOST, ca_file=str(ca.ca_file))
         with smtp_server(relay, hostname=SMART_HOST, tls_context=ca.server_context("localhost"), auth=True) as smart_host:
-
-            class Route:
-                pass
-
-            route = Route()
-            route.ca, route.mailbox, route.relay = ca, mailbox, relay
-            route.smart_host_port, route.recipient_port = smart_host.port, recipient.port
-            yield route
+            yield SimpleNamespace(ca=ca, mailbox=mailbox, relay=relay, smart_host_port=smart_host.port,
+                                  recipient_port=recipient.port)
 
 
 def submit(route, port, subject, tls=True, login=True):

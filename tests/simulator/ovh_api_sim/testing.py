@@ -37,6 +37,10 @@ class SimulatorProcess:
 
     def __exit__(self, *exc):
         self.stop()
+        if self.log_file is not None:  # kept while running: it holds the server's stderr
+            self.log_file.close()
+            os.unlink(self.log_file.name)
+            self.log_file = None
 
     def _command(self):
         args = list(self.args)

@@ -103,7 +103,13 @@ def _check_names(values, what, problems):
     return clean
 
 
+PLATFORM_SERVER_REF = {'id': PLATFORM_SERVER, 'displayName': None}
+
+
 def _resolve(connectors, connector, problems):
+    # 0 is how the API names the platform's own outgoing server: binding to it is a valid target.
+    if str(connector).strip() == str(PLATFORM_SERVER):
+        return PLATFORM_SERVER_REF
     try:
         found = find_connector(connectors, connector)
     except ConnectorNotFound as error:

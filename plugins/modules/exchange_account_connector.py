@@ -50,6 +50,8 @@ options:
   connector:
     description:
       - The send connector, by display name or by id.
+      - V(0) is the platform's own outgoing server: with O(state=present) the mailboxes send without a
+        connector, whatever they used before (the case of V(contact@) in OVHcloud's guide).
       - A name shared by several connectors is refused; give the id then.
     type: str
     required: true

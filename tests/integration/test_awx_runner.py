@@ -35,8 +35,10 @@ def test_playbook_through_ansible_runner_with_injected_credentials(sim, tmp_path
     assert set(env) >= {"OVH_ENDPOINT", "OVH_APPLICATION_KEY", "OVH_APPLICATION_SECRET", "OVH_CONSUMER_KEY"}
     env.update({"ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS), "ANSIBLE_NOCOLOR": "1"})
 
+    private_data_dir = tmp_path / "runner"
+    private_data_dir.mkdir()
     run = ansible_runner.run(
-        private_data_dir=str(tmp_path / "runner"),
+        private_data_dir=str(private_data_dir),
         project_dir=str(REPO),
         playbook="playbooks/send_connector.yml",
         inventory=str(REPO / "playbooks" / "inventory"),

@@ -11,8 +11,8 @@ from conftest import REPO
 PLATFORM = "private-zz111111-1"
 BASE = f"/email/exchange/{PLATFORM}/service/{PLATFORM}"
 INVENTORY = str(REPO / "playbooks" / "inventory")
-APPLY = str(REPO / "playbooks" / "send_connector.yml")
-REMOVE = str(REPO / "playbooks" / "remove_send_connector.yml")
+APPLY = REPO / "playbooks" / "send_connector.yml"
+REMOVE = REPO / "playbooks" / "remove_send_connector.yml"
 
 pytestmark = pytest.mark.integration
 

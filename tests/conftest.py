@@ -68,7 +68,8 @@ class PlaybookRun:
 
     def task(self, name):
         """The last result of the task called `name` (a test failure names what ran instead)."""
-        matches = [r for r in self.results if r["task"] == name]
+        # Role tasks are recorded as "<role> : <name>".
+        matches = [r for r in self.results if r["task"] == name or r["task"].endswith(" : " + name)]
         assert matches, f"no task named {name!r}; ran: {[r['task'] for r in self.results]}\n{self.stdout}"
         return matches[-1]["result"]
 

@@ -7,6 +7,7 @@ from urllib.parse import unquote
 import pytest
 
 from conftest import REPO
+from smtp_servers import PASSWORD, USER, ThrowawayCA, smtp_server
 
 PLATFORM = "private-zz111111-1"
 BASE = f"/email/exchange/{PLATFORM}/service/{PLATFORM}"
@@ -127,3 +128,41 @@ def test_remove_playbook_unbinds_and_deletes(sim, run_playbook, tmp_path):
     assert connectors(sim) == []
     assert binding(sim, "newsletter@mydomain.ovh") in (0, None)
     assert domain_default(sim, "guides.ovh") in (0, None)
+
+
+def preflight_vars(tmp_path, port, ca_file, password):
+    connector = {
+        "name": "newsletter-relay",
+        "smart_host": "localhost",
+        "port": port,
+        "require_tls": True,
+        "auth_mechanism": "basicAuthRequireTLS",
+        "user": USER,
+        "password": password,
+        "mailboxes": ["newsletter@mydomain.ovh"],
+        "preflight": True,
+    }
+    return extra_vars(tmp_path, {"send_connector_connectors": [connector], "send_connector_preflight_ca_path": str(ca_file)})
+
+
+def test_preflight_passes_then_the_role_applies(sim, run_playbook, tmp_path):
+    ca = ThrowawayCA(tmp_path)
+    with smtp_server(tls_context=ca.server_context("localhost"), auth=True) as relay:
+        run = run_playbook(APPLY, "-i", INVENTORY, "-e", preflight_vars(tmp_path, relay.port, ca.ca_file, PASSWORD))
+    assert run.rc == 0, run.stdout + run.stderr
+    [check] = run.task("Check each smart host as the connector will reach it")["results"]
+    assert check["status"] == "success"
+    assert check["auth"]["succeeded"] is True
+    [connector] = connectors(sim)
+    assert binding(sim, "newsletter@mydomain.ovh") == connector["id"]
+    assert PASSWORD not in run.stdout + run.stderr
+
+
+def test_preflight_failure_stops_the_role_before_any_write(sim, run_playbook, tmp_path):
+    ca = ThrowawayCA(tmp_path)
+    with smtp_server(tls_context=ca.server_context("localhost"), auth=True) as relay:
+        run = run_playbook(APPLY, "-i", INVENTORY, "-e", preflight_vars(tmp_path, relay.port, ca.ca_file, "wrong-password"))
+    assert run.rc != 0
+    assert "auth_failed" in run.stdout, run.stdout
+    assert sim.stats()["writes"] == 0
+    assert connectors(sim) == []

@@ -89,6 +89,9 @@ def check_input(params):
         raise ConnectorError("max_send_size is in MB and must be between 1 and 100, got {0}".format(size))
     if params.get("smart_host") is not None and not params["smart_host"].strip():
         raise ConnectorError("smart_host must not be empty: give the relay's host name or IP address")
+    if params.get("smart_host") is not None and len(params["smart_host"].split()) > 1:
+        raise ConnectorError("smart_host {0!r} contains a space: give the relay's host name or IP address alone, such as "
+                             "smtp-relay.example.com".format(params["smart_host"]))
     mechanism = params.get("auth_mechanism")
     if mechanism and mechanism != "none" and not params.get("user"):
         raise ConnectorError("auth_mechanism={0} needs user (and password when the connector is created or "

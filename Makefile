@@ -60,7 +60,7 @@ sanity: venv
 LINT_PATHS = $(wildcard roles/*/ playbooks/*.yml)
 lint: venv collections
 	@if [ -z "$(strip $(LINT_PATHS))" ]; then echo "lint: no role or playbook yet, nothing to lint"; \
-	else PATH="$(BIN):$$PATH" $(BIN)/ansible-lint --profile production $(LINT_PATHS); fi
+	else PATH="$(BIN):$$PATH" $(BIN)/ansible-lint --offline --profile production $(LINT_PATHS); fi
 
 release-tests: venv collections
 	$(PYTEST) tests/release -q

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_ansible_support import call_module  # noqa: F401  (a fixture; the only use of pytest-ansible)
+
 REPO = Path(__file__).resolve().parents[1]
 COLLECTIONS = REPO / ".collections"
 COLLECTION_LINK = COLLECTIONS / "ansible_collections" / "ovhcloud" / "exchange"
@@ -102,8 +104,8 @@ def ansible_env(extra=None):
     return env
 
 
-def run_ansible_playbook(playbook, tmp_path, env=None, args=(), timeout=600):
-    """Run ansible-playbook for real; `playbook` is a path or YAML text. Returns a PlaybookRun."""
+def run_ansible_playbook(playbook, tmp_path, env=None, args=(), timeout=600, cwd=REPO):
+    """Run ansible-playbook for real (in `cwd`); `playbook` is a path or YAML text. Returns a PlaybookRun."""
     if not isinstance(playbook, Path):
         path = tmp_path / f"play-{len(list(tmp_path.glob('play-*.yml')))}.yml"
         path.write_text(playbook)
@@ -112,7 +114,7 @@ def run_ansible_playbook(playbook, tmp_path, env=None, args=(), timeout=600):
     run_env = ansible_env({"RECORD_RESULTS_FILE": str(results_file), **(env or {})})
     bin_dir = Path(sys.executable).parent
     command = [str(bin_dir / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook), *args]
-    proc = subprocess.run(command, check=False, env=run_env, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    proc = subprocess.run(command, check=False, env=run_env, capture_output=True, text=True, timeout=timeout, cwd=cwd)
     results = []
     if results_file.exists():
         results = [json.loads(line) for line in results_file.read_text().splitlines() if line.strip()]

@@ -198,7 +198,7 @@ class Bench:
 
 
 def role_vars(count, **extra):
-    return {"send_connector_organization": PLATFORM,
+    return {"send_connector_organization": PLATFORM, "send_connector_platform_mailboxes": [],
             "send_connector_connectors": [{"name": CONNECTOR, "smart_host": "smtp-relay.example.com", "port": 587,
                                            "mailboxes": mailboxes(count)}], **extra}
 

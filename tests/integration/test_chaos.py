@@ -7,7 +7,6 @@ says, everything else as it was, and a rerun (faults off) changes nothing and wr
 """
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -20,6 +19,8 @@ import pytest
 
 from bindings_support import ORG, bind_directly, create_connector, users
 from conftest import REPO, ansible_env, run_ansible_playbook
+from role_play import ROLE_PLAY as PLAY
+from role_play import extra_vars_file
 
 pytestmark = pytest.mark.integration
 
@@ -36,13 +37,6 @@ DESIRED_ACCOUNTS = {**{a: "relay-a" for a in RELAY_A["mailboxes"]}, **{a: "relay
 # Fields the role may change on a listed mailbox (the binding and the bookkeeping of its task).
 BINDING_FIELDS = {"sendConnectorId", "taskPendingId", "lastUpdateDate"}
 FAULTS = {"500": 0.025, "502": 0.025, "429": 0.025, "reset": 0.025, "task_error": 0.03, "retry_after": 0.1}
-PLAY = """
-- name: Converge send connectors
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: ovhcloud.exchange.send_connector
-"""
 
 
 @pytest.fixture(scope="module")
@@ -117,9 +111,7 @@ def converge(sim, tmp_path, runs=3):
 
 
 def vars_file(tmp_path):
-    path = tmp_path / "chaos-vars.json"
-    path.write_text(json.dumps(ROLE_VARS))
-    return f"@{path}"
+    return extra_vars_file(tmp_path, "chaos-vars", ROLE_VARS)
 
 
 def assert_rerun_changes_nothing(sim, tmp_path):

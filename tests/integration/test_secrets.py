@@ -16,17 +16,11 @@ import yaml
 
 from bindings_support import ORG, platform_state
 from conftest import REPO, run_ansible_playbook
+from role_play import ROLE_PLAY, extra_vars_file
 
 pytestmark = pytest.mark.integration
 
 SEED = REPO / "tests" / "simulator" / "ovh_api_sim" / "default_seed.yaml"
-PLAY = """
-- name: Converge send connectors
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: ovhcloud.exchange.send_connector
-"""
 
 
 @pytest.fixture
@@ -65,14 +59,14 @@ def run_verbose(sim, tmp_path, name, variables):
     work = tmp_path / name
     for folder in ("local-tmp", "remote-tmp", "tmp"):
         (work / folder).mkdir(parents=True)
-    vars_file = tmp_path / f"{name}-vars.json"  # holds the secrets on purpose: it is the input, not searched
-    vars_file.write_text(json.dumps(variables))
+    # The variables file holds the secrets on purpose (it is the input): it is written outside `work`, not searched.
+    vars_argument = extra_vars_file(tmp_path, f"{name}-vars", variables)
     env = {
         "OVH_ENDPOINT": sim.endpoint,
         "ANSIBLE_LOCAL_TEMP": str(work / "local-tmp"), "ANSIBLE_REMOTE_TEMP": str(work / "remote-tmp"),
         "TMPDIR": str(work / "tmp"), "ANSIBLE_LOG_PATH": str(work / "ansible.log"),
     }
-    run = run_ansible_playbook(PLAY, work, env=env, args=("-vvvv", "--diff", "-e", f"@{vars_file}"))
+    run = run_ansible_playbook(ROLE_PLAY, work, env=env, args=("-vvvv", "--diff", "-e", vars_argument))
     return run, work
 
 

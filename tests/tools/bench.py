@@ -10,7 +10,6 @@ request counters (`/_sim/stats`, `/_sim/requests`), never from the modules' own 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -20,11 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-for _path in (REPO / "tests", REPO / "tests" / "simulator"):
+for _path in (REPO / "tests", REPO / "tests" / "integration", REPO / "tests" / "simulator"):
     sys.path.insert(0, str(_path))
 
 from conftest import run_ansible_playbook  # noqa: E402  (the tests' ansible-playbook runner)
 from ovh_api_sim.testing import SimulatorProcess  # noqa: E402
+from role_play import ROLE_PLAY, extra_vars_file  # noqa: E402
 
 PLATFORM = "private-zz111111-1"
 BASE = f"/email/exchange/{PLATFORM}/service/{PLATFORM}"
@@ -41,15 +41,6 @@ QUICK = dict(sizes=[100, 200], loop_sizes=[100], uri_sizes=[100], uri_items=None
 
 
 # Playbooks -------------------------------------------------------------------------------------------
-
-ROLE_PLAY = """
-- name: Converge with the role (one bulk call per connector)
-  hosts: localhost
-  gather_facts: false
-  roles:
-    - role: ovhcloud.exchange.send_connector
-"""
-
 
 def connector_then(name, bind_task, play_vars=""):
     """A play that creates the connector (`relay`), then binds with `bind_task` (YAML of one task)."""
@@ -171,9 +162,7 @@ class Bench:
 
     def vars_file(self, data):
         self.runs += 1
-        path = self.workdir / f"vars-{self.runs}.json"
-        path.write_text(json.dumps(data))
-        return f"@{path}"
+        return extra_vars_file(self.workdir, f"vars-{self.runs}", data)
 
     def play(self, text, data, *args, env=None):
         """Run one playbook; returns (PlaybookRun, seconds, route counts, writes) from the simulator."""

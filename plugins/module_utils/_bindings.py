@@ -295,9 +295,9 @@ def _explain_unknown(client, addresses):
         if domain in domains:
             problems.append('{0}: no such mailbox on platform {1}'.format(address, _platform(client)))
         else:
+            known = ', '.join(sorted(domains)) or 'none'
             problems.append('{0}: {1} is not a domain of platform {2} (its domains: {3}); the mailbox belongs to '
-                            'another platform or does not exist'.format(address, domain, _platform(client),
-                                                                       ', '.join(sorted(domains)) or 'none'))
+                            'another platform or does not exist'.format(address, domain, _platform(client), known))
     return problems
 
 

@@ -61,6 +61,17 @@ WAIT_ARGSPEC = dict(
     wait_timeout=dict(type="int", default=600),
 )
 
+
+def api_argument_spec(wait=True, **module_options):
+    """A module's argument spec: its own options, the credentials, the platform and (with `wait`) the task wait."""
+    argument_spec = dict(module_options)
+    argument_spec.update(OVH_COMMON_ARGSPEC)
+    argument_spec.update(PLATFORM_ARGSPEC)
+    if wait:
+        argument_spec.update(WAIT_ARGSPEC)
+    return argument_spec
+
+
 ERROR_KINDS = ("auth", "forbidden", "not_found", "conflict", "bad_request", "transient", "network", "config", "other")
 
 _AUTH_ERROR_CODES = ("INVALID_KEY", "INVALID_CREDENTIAL", "NOT_CREDENTIAL", "INVALID_SIGNATURE", "QUERY_TIME_OUT")

@@ -362,15 +362,16 @@ class SmartHostCheck(object):
         advertised = self.result['ehlo'].get('SIZE', self.result['ehlo_before_tls'].get('SIZE'))
         if advertised is None or not advertised.strip().isdigit():
             return
-        size['advertised_bytes'] = int(advertised)
+        advertised_bytes = int(advertised)
+        size['advertised_bytes'] = advertised_bytes
         if not self.max_send_size:
             return
-        size['ok'] = size['advertised_bytes'] == 0 or size['advertised_bytes'] >= size['max_send_size_bytes']
+        size['ok'] = advertised_bytes == 0 or advertised_bytes >= size['max_send_size_bytes']
         if not size['ok']:
             self.problem('size_too_small', '%s accepts messages up to %d bytes (%d MB), less than the connector\'s '
                          'max_send_size of %d MB: larger messages will bounce at the smart host' % (
-                             self.where, size['advertised_bytes'], size['advertised_bytes'] // MEBIBYTE, self.max_send_size),
-                         'set the connector\'s max_send_size to %d or less' % (size['advertised_bytes'] // MEBIBYTE))
+                             self.where, advertised_bytes, advertised_bytes // MEBIBYTE, self.max_send_size),
+                         'set the connector\'s max_send_size to %d or less' % (advertised_bytes // MEBIBYTE))
 
     def _quit(self, client):
         try:

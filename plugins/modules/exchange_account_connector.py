@@ -22,7 +22,7 @@ description:
   - If some writes fail, the module fails and reports exactly which mailboxes changed, which did not and why. Running
     it again changes only what is still different.
 author:
-  - ovhcloud.exchange contributors
+  - ovhcloud.exchange contributors (@ovhcloud-exchange)
 extends_documentation_fragment:
   - ovhcloud.exchange.ovh
   - ovhcloud.exchange.ovh.platform
@@ -50,8 +50,8 @@ options:
   connector:
     description:
       - The send connector, by display name or by id.
-      - V(0) is the platform's own outgoing server: with O(state=present) the mailboxes send without a
-        connector, whatever they used before (the case of V(contact@) in OVHcloud's guide).
+      - "V(0) is the platform's own outgoing server: with O(state=present) the mailboxes send without a
+        connector, whatever they used before (the case of V(contact@) in OVHcloud's guide)."
       - A name shared by several connectors is refused; give the id then.
     type: str
     required: true
@@ -92,13 +92,21 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Send the newsletter mailboxes through the relay
+- name: The relay the mailboxes will send through (see ovhcloud.exchange.exchange_send_connector)
+  ovhcloud.exchange.exchange_send_connector:
+    organization: private-zz111111-1
+    name: smtp-relay
+    smart_host: smtp-relay.example.com
+    port: 587
+    require_tls: true
+
+- name: Send the newsletter and sales mailboxes through the relay
   ovhcloud.exchange.exchange_account_connector:
     organization: private-zz111111-1
     connector: smtp-relay
     accounts:
       - newsletter@mydomain.ovh
-      - marketing@mydomain.ovh
+      - sales@mydomain.ovh
 
 - name: Exactly these mailboxes use the relay; every other one bound to it goes back to the platform's server
   ovhcloud.exchange.exchange_account_connector:
@@ -113,7 +121,7 @@ EXAMPLES = r'''
   ovhcloud.exchange.exchange_account_connector:
     organization: private-zz111111-1
     connector: smtp-relay
-    account: contact@mydomain.ovh
+    account: newsletter@mydomain.ovh
     state: absent
 '''
 
@@ -231,12 +239,11 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._bindings import (
     apply_plan, bulk_options, plan_account_bindings, run_module)
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import (
-    OVH_COMMON_ARGSPEC, PLATFORM_ARGSPEC, WAIT_ARGSPEC)
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import api_argument_spec
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = api_argument_spec(
         accounts=dict(type='list', elements='str'),
         account=dict(type='str'),
         connector=dict(type='str', required=True),
@@ -245,9 +252,6 @@ def main():
         parallel=dict(type='int', default=8),
         max_requests_per_second=dict(type='float'),
     )
-    argument_spec.update(OVH_COMMON_ARGSPEC)
-    argument_spec.update(PLATFORM_ARGSPEC)
-    argument_spec.update(WAIT_ARGSPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[('accounts', 'account')], required_one_of=[('accounts', 'account')])
     params = module.params

@@ -20,7 +20,7 @@ description:
     it sets a default.
   - Every domain and the connector are checked before anything is written.
 author:
-  - ovhcloud.exchange contributors
+  - ovhcloud.exchange contributors (@ovhcloud-exchange)
 extends_documentation_fragment:
   - ovhcloud.exchange.ovh
   - ovhcloud.exchange.ovh.platform
@@ -60,6 +60,12 @@ seealso:
 '''
 
 EXAMPLES = r'''
+- name: The relay (see ovhcloud.exchange.exchange_send_connector)
+  ovhcloud.exchange.exchange_send_connector:
+    organization: private-zz111111-1
+    name: smtp-relay
+    smart_host: smtp-relay.example.com
+
 - name: New mailboxes of mydomain.ovh send through the relay
   ovhcloud.exchange.exchange_domain_default_sbr:
     organization: private-zz111111-1
@@ -182,20 +188,16 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._bindings import (
     DEFAULT_NOTE, apply_plan, bulk_options, plan_domain_defaults, run_module)
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import (
-    OVH_COMMON_ARGSPEC, PLATFORM_ARGSPEC, WAIT_ARGSPEC)
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import api_argument_spec
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = api_argument_spec(
         domains=dict(type='list', elements='str'),
         domain=dict(type='str'),
         connector=dict(type='str'),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
     )
-    argument_spec.update(OVH_COMMON_ARGSPEC)
-    argument_spec.update(PLATFORM_ARGSPEC)
-    argument_spec.update(WAIT_ARGSPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[('domains', 'domain')], required_one_of=[('domains', 'domain')],
                            required_if=[('state', 'present', ('connector',))])

@@ -28,13 +28,15 @@ description:
     mail headers fails with a message saying what to give instead.
   - The same analysis is available to templates as the P(ovhcloud.exchange.mail_route#filter) filter.
 author:
-  - ovhcloud.exchange contributors
+  - ovhcloud.exchange contributors (@ovhcloud-exchange)
+extends_documentation_fragment:
+  - ovhcloud.exchange.mail.attributes
 options:
-  message:
+  content:
     description:
       - The received message, or only its headers, as text (what a mail client shows as "show original" or
         "view source").
-      - Exactly one of O(message) and O(path) is required.
+      - Exactly one of O(content) and O(path) is required.
     type: str
   path:
     description:
@@ -55,10 +57,12 @@ options:
 attributes:
   check_mode:
     support: full
-    description: The module changes nothing; it runs the same analysis in check mode.
+    details:
+      - The module changes nothing; it runs the same analysis in check mode.
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
 notes:
   - Nothing is looked up in DNS; the results are those the receiving servers wrote in the headers.
@@ -85,7 +89,7 @@ EXAMPLES = r"""
 
 - name: Check pasted headers
   ovhcloud.exchange.exchange_mail_route:
-    message: "{{ lookup('ansible.builtin.file', 'headers.txt') }}"
+    content: "{{ lookup('ansible.builtin.file', 'headers.txt') }}"
     smart_host: smtp-relay.example.com
 """
 
@@ -268,16 +272,16 @@ from ansible_collections.ovhcloud.exchange.plugins.module_utils._mail_headers im
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            message=dict(type='str'),
+            content=dict(type='str'),
             path=dict(type='path'),
             smart_host=dict(type='str'),
             sender_domain=dict(type='str'),
         ),
-        required_one_of=[('message', 'path')],
-        mutually_exclusive=[('message', 'path')],
+        required_one_of=[('content', 'path')],
+        mutually_exclusive=[('content', 'path')],
         supports_check_mode=True,
     )
-    raw = module.params['message']
+    raw = module.params['content']
     if module.params['path']:
         try:
             with open(module.params['path'], 'rb') as handle:

@@ -10,7 +10,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: exchange_send_connector
 short_description: Manage a send connector (SMTP smart host) of an OVHcloud Private or Trusted Exchange
-version_added: 1.0.0
+version_added: 0.1.0
 description:
   - Create, update or delete a send connector of an OVHcloud Private or Trusted Exchange platform, the SMTP smart
     host through which the platform relays the mail of the mailboxes bound to it.
@@ -19,7 +19,7 @@ description:
   - Binding mailboxes to a connector is done with M(ovhcloud.exchange.exchange_account_connector), making it the
     default of a domain with M(ovhcloud.exchange.exchange_domain_default_sbr).
 author:
-  - ovhcloud.exchange contributors
+  - ovhcloud.exchange contributors (@ovhcloud-exchange)
 extends_documentation_fragment:
   - ovhcloud.exchange.ovh
   - ovhcloud.exchange.ovh.platform
@@ -131,7 +131,7 @@ EXAMPLES = r'''
 - name: Credentials once for every module of the collection
   module_defaults:
     group/ovhcloud.exchange.ovh:
-      endpoint: ovh-eu
+      endpoint: "{{ ovh_endpoint }}"  # ovh-eu, ovh-ca or ovh-us
       application_key: "{{ vault_ovh_application_key }}"
       application_secret: "{{ vault_ovh_application_secret }}"
       consumer_key: "{{ vault_ovh_consumer_key }}"
@@ -208,13 +208,13 @@ api_calls:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import (
-    OVH_COMMON_ARGSPEC, PLATFORM_ARGSPEC, WAIT_ARGSPEC, ExchangeClient, OvhApiError, require_sdk)
+    ExchangeClient, OvhApiError, api_argument_spec, require_sdk)
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._connectors import ConnectorError, plan_send_connector
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskError, TaskWaiter
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = api_argument_spec(
         name=dict(type="str"),
         id=dict(type="int"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -230,9 +230,6 @@ def main():
         force=dict(type="bool", default=False),
         allow_unsupported_offer=dict(type="bool", default=False),
     )
-    argument_spec.update(OVH_COMMON_ARGSPEC)
-    argument_spec.update(PLATFORM_ARGSPEC)
-    argument_spec.update(WAIT_ARGSPEC)
     module = AnsibleModule(argument_spec=argument_spec, required_one_of=[["name", "id"]], supports_check_mode=True)
     require_sdk(module)
 

@@ -18,7 +18,7 @@ description:
     mailboxes.
   - Never changes anything.
 author:
-  - ovhcloud.exchange contributors
+  - ovhcloud.exchange contributors (@ovhcloud-exchange)
 extends_documentation_fragment:
   - ovhcloud.exchange.ovh
   - ovhcloud.exchange.ovh.platform
@@ -54,6 +54,18 @@ seealso:
 '''
 
 EXAMPLES = r'''
+- name: A relay (see ovhcloud.exchange.exchange_send_connector)
+  ovhcloud.exchange.exchange_send_connector:
+    organization: private-zz111111-1
+    smart_host: smtp-relay.example.com
+    name: smtp-relay
+
+- name: Send the newsletter mailbox through it (see ovhcloud.exchange.exchange_account_connector)
+  ovhcloud.exchange.exchange_account_connector:
+    organization: private-zz111111-1
+    connector: smtp-relay
+    account: newsletter@mydomain.ovh
+
 - name: Every connector of the platform, with its mailboxes and domains
   ovhcloud.exchange.exchange_send_connector_info:
     organization: private-zz111111-1
@@ -173,17 +185,16 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._bindings import (
     bulk_options, connector_usage, run_module)
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import OVH_COMMON_ARGSPEC, PLATFORM_ARGSPEC
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import api_argument_spec
 
 
 def main():
-    argument_spec = dict(
+    argument_spec = api_argument_spec(
+        wait=False,
         connector=dict(type='str'),
         parallel=dict(type='int', default=8),
         max_requests_per_second=dict(type='float'),
     )
-    argument_spec.update(OVH_COMMON_ARGSPEC)
-    argument_spec.update(PLATFORM_ARGSPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     run_module(module, lambda client: (connector_usage(client, module.params['connector'],
                                                        bulk=bulk_options(module.params)), None))

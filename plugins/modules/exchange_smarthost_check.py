@@ -28,7 +28,9 @@ description:
     differently from yours.
   - It takes no OVH credentials and is not in the C(ovhcloud.exchange.ovh) action group.
 author:
-  - ovhcloud.exchange contributors
+  - ovhcloud.exchange contributors (@ovhcloud-exchange)
+extends_documentation_fragment:
+  - ovhcloud.exchange.mail.attributes
 options:
   smart_host:
     description: Host name (or address) of the smart host, as the send connector will have it.
@@ -90,12 +92,15 @@ options:
 attributes:
   check_mode:
     support: full
-    description: The module changes nothing; it runs the same checks in check mode.
+    details:
+      - The module changes nothing; it runs the same checks in check mode.
   diff_mode:
     support: none
   platform:
+    support: full
     platforms: posix
-    description: Runs wherever the task runs; the connection starts from that host.
+    details:
+      - Runs wherever the task runs; the connection starts from that host.
 notes:
   - The module never reports C(changed).
   - An expired certificate is still read (subject, issuer, expiry); a certificate from an unknown authority is not,

@@ -126,7 +126,7 @@ def test_module_and_filter_through_ansible_playbook(route, tmp_path):
         route_by_filter: "{{{{ lookup('ansible.builtin.file', '{through}') | ovhcloud.exchange.mail_route(smart_host='{SMART_HOST}') }}}}"
     - name: garbage
       ovhcloud.exchange.exchange_mail_route:
-        message: "this is not a message"
+        content: "this is not a message"
       ignore_errors: true
 """
     run = run_ansible_playbook(playbook, tmp_path)

@@ -124,7 +124,7 @@ def test_password_policies(sim, run_playbook):
     key = str(result["id"])
     assert platform_state(sim)["connector_secrets"][key]["password"] == SECRET
 
-    for _ in range(2):
+    for dummy in range(2):
         run, result = run_one(run_playbook, {**RELAY, "password": "another-password", "update_password": "always"})
         assert run.rc == 0 and result["changed"] is True
     assert platform_state(sim)["connector_secrets"][key]["password"] == "another-password"

@@ -14,8 +14,8 @@ def ovh_group():
 
 
 def takes_ovh_credentials(source):
-    """The module's argument spec includes OVH_COMMON_ARGSPEC, or its docs extend the credentials fragment."""
-    return "OVH_COMMON_ARGSPEC" in source or re.search(r"^\s*-\s*ovhcloud\.exchange\.ovh\s*$", source, re.M) is not None
+    """The module's argument spec comes from api_argument_spec, or its docs extend the credentials fragment."""
+    return "api_argument_spec(" in source or re.search(r"^\s*-\s*ovhcloud\.exchange\.ovh\s*$", source, re.M) is not None
 
 
 def test_every_module_with_ovh_credentials_is_in_the_group():

@@ -246,9 +246,9 @@ def test_module_reads_a_file_in_check_mode(tmp_path, capsys):
 
 
 def test_module_fails_clearly_on_garbage_and_missing_file(tmp_path, capsys):
-    result, failed = run_module(exchange_mail_route, {"message": "just some words"}, capsys)
+    result, failed = run_module(exchange_mail_route, {"content": "just some words"}, capsys)
     assert failed and result["msg"].startswith("no mail headers found in the input")
     result, failed = run_module(exchange_mail_route, {"path": str(tmp_path / "missing.eml")}, capsys)
     assert failed and "cannot read the message file" in result["msg"] and "No such file" in result["msg"]
     result, failed = run_module(exchange_mail_route, {}, capsys)
-    assert failed and "one of the following is required: message, path" in result["msg"]
+    assert failed and "one of the following is required: content, path" in result["msg"]

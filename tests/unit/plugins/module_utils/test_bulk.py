@@ -162,8 +162,8 @@ def test_run_parallel_reports_every_outcome_in_order():
     outcomes = _bulk.run_parallel(work, range(1, 8), parallel=3)
     assert [o.item for o in outcomes] == list(range(1, 8))
     assert [o.value for o in outcomes if o.ok] == [10, 20, 40, 50, 70]
-    assert [(o.item, o.message) for o in outcomes if not o.ok] == [(3, "PUT /account/3: conflict"),
-                                                                    (6, "PUT /account/6: conflict")]
+    assert [(o.item, o.message) for o in outcomes if not o.ok] == [
+        (3, "PUT /account/3: conflict"), (6, "PUT /account/6: conflict")]
 
 
 def test_run_parallel_runs_exactly_parallel_calls_at_once():
@@ -209,7 +209,10 @@ def test_get_objects_reads_known_keys_in_batches():
                headers=BATCH),
         Expect("GET", "/task/9", {"id": 9, "status": "doing"}),
     ])
-    task_path = lambda key: client.service_path("task", key)  # noqa: E731
+
+    def task_path(key):
+        return client.service_path("task", key)
+
     assert _bulk.get_objects(client, task_path, [7, 8]) == ([{"id": 7, "status": "done"}], "batch")
     assert _bulk.get_objects(client, task_path, [9]) == ([{"id": 9, "status": "doing"}], "single")
     assert _bulk.get_objects(client, task_path, []) == ([], "batch")

@@ -25,7 +25,7 @@ def make(steps, attempts=4, jitter=0.0, **params):
 
 
 def test_service_path_encodes_every_segment():
-    client, _, _ = make([], service="svc/1")
+    client, dummy_sdk, dummy_sleeps = make([], service="svc/1")
     assert client.service_path() == f"/email/exchange/{ORG}/service/svc%2F1"
     assert client.service_path("account", "john.doe@example.com") == \
         f"/email/exchange/{ORG}/service/svc%2F1/account/john.doe%40example.com"
@@ -34,14 +34,14 @@ def test_service_path_encodes_every_segment():
 
 
 def test_service_defaults_to_organization():
-    client, _, _ = make([])
+    client, dummy_sdk, dummy_sleeps = make([])
     assert client.service_path("task") == BASE + "/task"
 
 
 def test_call_passes_headers_through_and_returns_response_headers():
     pagination = {"X-Pagination-Mode": "CachedObjectList-Pages"}
-    client, sdk, _ = make([Step("GET", BASE + "/account", data=[{"id": 1}], request_headers=pagination,
-                                headers={"X-Pagination-Elements": "1"})])
+    client, sdk, dummy_sleeps = make([Step("GET", BASE + "/account", data=[{"id": 1}], request_headers=pagination,
+                                           headers={"X-Pagination-Elements": "1"})])
     data, headers = client.call("GET", BASE + "/account", headers=pagination)
     assert data == [{"id": 1}]
     assert headers["X-Pagination-Elements"] == "1"
@@ -117,13 +117,13 @@ def test_a_post_with_an_unknown_outcome_is_not_retried(step):
     Step("POST", BASE + "/sendConnector", raises=refused()),
 ], ids=["429", "refused"])
 def test_a_post_that_surely_did_not_run_is_retried(step):
-    client, sdk, _ = make([step, Step("POST", BASE + "/sendConnector", data={"id": 5, "status": "todo"})])
+    client, sdk, dummy_sleeps = make([step, Step("POST", BASE + "/sendConnector", data={"id": 5, "status": "todo"})])
     assert client.post(BASE + "/sendConnector", {"displayName": "relay"}) == {"id": 5, "status": "todo"}
     sdk.assert_done()
 
 
 def test_a_post_declared_idempotent_is_retried_on_5xx():
-    client, sdk, _ = make([
+    client, sdk, dummy_sleeps = make([
         Step("POST", BASE + "/sendConnector/29/changeAuthentication", status=503, data={"message": "busy"}),
         Step("POST", BASE + "/sendConnector/29/changeAuthentication", data={"id": 6}),
     ])
@@ -145,7 +145,7 @@ def test_a_post_declared_idempotent_is_retried_on_5xx():
     (400, {"class": "Client::BadRequest", "message": "Invalid port"}, "bad_request", ["refused the request (Invalid port)"]),
 ])
 def test_errors_are_worded_and_classified(status, body, kind, words):
-    client, _, sleeps = make([Step("PUT", BASE + "/sendConnector/29", status=status, data=body)])
+    client, dummy_sdk, sleeps = make([Step("PUT", BASE + "/sendConnector/29", status=status, data=body)])
     with pytest.raises(OvhApiError) as caught:
         client.put(BASE + "/sendConnector/29", {"port": 0})
     error = caught.value
@@ -159,7 +159,7 @@ def test_errors_are_worded_and_classified(status, body, kind, words):
 
 
 def test_unknown_platform_has_its_own_wording():
-    client, _, _ = make([Step("GET", BASE, status=404, data={"message": "This service does not exist"})])
+    client, dummy_sdk, dummy_sleeps = make([Step("GET", BASE, status=404, data={"message": "This service does not exist"})])
     with pytest.raises(OvhApiError) as caught:
         client.get(client.service_path())
     assert caught.value.kind == "not_found"

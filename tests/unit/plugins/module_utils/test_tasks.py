@@ -58,7 +58,7 @@ def test_many_tasks_are_followed_with_one_request_per_poll():
 
 
 def test_a_gateway_that_lists_plain_ids_gets_batch_reads_of_the_pending_tasks():
-    waiter, sdk, _ = make([
+    waiter, sdk, dummy_clock = make([
         Step("GET", BASE + "/task", data=[11, 12, 99], request_headers=PAGED),
         Step("GET", BASE + "/task/11,12", data=[task(11, "doing"), task(12, "done")], request_headers={"X-Ovh-Batch": ","}),
         Step("GET", BASE + "/task", data=[11, 99], request_headers=PAGED),
@@ -75,7 +75,7 @@ def test_read_many_reads_the_tasks_that_left_the_list_together():
         asked.append(list(ids))
         return {11: task(11, "done")}  # 12 was purged
 
-    waiter, sdk, _ = make([listing(task(99, "doing", "setAccount"))])
+    waiter, sdk, dummy_clock = make([listing(task(99, "doing", "setAccount"))])
     waiter.read_many = read_many
     assert waiter.wait([11, 12]) == {11: task(11, "done"), 12: {"id": 12, "status": "done"}}
     assert asked == [[11, 12]]
@@ -83,7 +83,7 @@ def test_read_many_reads_the_tasks_that_left_the_list_together():
 
 
 def test_no_task_no_request():
-    waiter, sdk, _ = make([])
+    waiter, sdk, dummy_clock = make([])
     assert waiter.wait([]) == {}
     assert waiter.wait([0, None]) == {}
     assert sdk.requests == []
@@ -91,7 +91,7 @@ def test_no_task_no_request():
 
 @pytest.mark.parametrize("status", ["error", "cancelled"])
 def test_a_failed_task_names_its_function_and_id(status):
-    waiter, _, _ = make([listing(task(11, status, "deleteSendConnector"))])
+    waiter, dummy_sdk, dummy_clock = make([listing(task(11, status, "deleteSendConnector"))])
     with pytest.raises(TaskFailed) as caught:
         waiter.wait([11])
     assert "deleteSendConnector (task 11)" in str(caught.value) and repr(status) in str(caught.value)
@@ -99,7 +99,7 @@ def test_a_failed_task_names_its_function_and_id(status):
 
 
 def test_timeout_returns_the_partial_result_and_never_sleeps_past_the_deadline():
-    waiter, _, clock = make([
+    waiter, dummy_sdk, clock = make([
         listing(task(11, "todo"), task(12, "done", "setAccount")),
         listing(task(11, "doing")),
         listing(task(11, "doing")),
@@ -121,7 +121,7 @@ def test_wait_idle_reads_once_when_nothing_is_pending():
 
 
 def test_wait_idle_waits_for_the_pending_task_then_reads_again():
-    waiter, sdk, _ = make([
+    waiter, sdk, dummy_clock = make([
         Step("GET", BASE + "/sendConnector/29", data={"id": 29, "taskPendingId": 77}),
         listing(task(77, "done", "setSendConnector")),
         Step("GET", BASE + "/sendConnector/29", data={"id": 29, "taskPendingId": 0, "port": 587}),

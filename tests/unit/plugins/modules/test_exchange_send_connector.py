@@ -255,7 +255,7 @@ def test_absent_and_already_gone_is_no_change(api):
 
 
 def test_a_failed_task_is_reported_with_what_was_done(api):
-    result, _ = api({"name": "relay", "smart_host": "smtp.example.com"}, [
+    result, dummy = api({"name": "relay", "smart_host": "smtp.example.com"}, [
         service(),
         listing("/sendConnector", []),
         Step("POST", BASE + "/sendConnector", data=task(700, "todo")),

@@ -1,6 +1,8 @@
 """Paged object lists, batch GETs, their switch, and every injected fault, through the SDK."""
 from __future__ import annotations
 
+import http.client
+
 import pytest
 import requests
 from ovh import exceptions
@@ -29,9 +31,10 @@ def test_paged_account_list_returns_full_objects_in_pages(sim):
 
 def test_paged_filter_and_sort(sim):
     client = sim.client()
-    answer = paged(client, f"{BASE}/account", **{"X-Pagination-Filter": "primaryEmailAddress:like=%@guides.ovh",
-                                                  "X-Pagination-Sort": "primaryEmailAddress",
-                                                  "X-Pagination-Sort-Order": "DESC"})
+    headers = {"X-Pagination-Filter": "primaryEmailAddress:like=%@guides.ovh",
+               "X-Pagination-Sort": "primaryEmailAddress",
+               "X-Pagination-Sort-Order": "DESC"}
+    answer = paged(client, f"{BASE}/account", **headers)
     assert [a["primaryEmailAddress"] for a in answer.json()] == ["john.smith@guides.ovh", "jane.doe@guides.ovh"]
     assert answer.headers["X-Pagination-Elements"] == "2"
     enterprise = paged(client, f"{BASE}/account", **{"X-Pagination-Filter": "accountLicense:eq=enterprise"}).json()
@@ -124,11 +127,37 @@ def test_reset_after_write_applies_it_then_drops_the_connection(sim):
     assert len(client.get(f"{BASE}/sendConnector")) == 1  # the ambiguous create did happen
 
 
+def test_reset_drops_a_kept_alive_connection_and_the_next_call_reconnects(sim):
+    client = sim.client()
+    assert client.get(f"{BASE}/sendConnector") == []  # the SDK's session now holds an open connection
+    sim.set_faults(script=[{"fault": "reset_before", "method": "GET", "path": "/sendConnector"}])
+    with pytest.raises(exceptions.HTTPError) as info:
+        client.get(f"{BASE}/sendConnector")
+    assert isinstance(info.value.args[1], requests.ConnectionError)
+    assert client.get(f"{BASE}/sendConnector") == []
+    assert [r["status"] for r in sim.requests()[-3:]] == [200, "reset", 200]
+
+
+def test_connections_are_kept_alive_and_answers_carry_a_length(sim):
+    connection = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=30)
+    sockets = []
+    try:
+        for path in ("/1.0/auth/time", "/1.0/no/such/route", "/_sim/health"):
+            connection.request("GET", path)
+            answer = connection.getresponse()
+            body = answer.read()
+            assert answer.getheader("Content-Length") == str(len(body))
+            sockets.append(connection.sock)  # http.client drops it when the server says `Connection: close`
+    finally:
+        connection.close()
+    assert sockets[0] is not None and sockets == [sockets[0]] * 3
+
+
 def test_random_resets_split_between_before_and_after_on_writes(sim):
     sim.reset(task_seconds=0)
     client = sim.client()
     sim.set_faults(reset=1.0, seed=7, methods=["PUT"])
-    for _ in range(20):
+    for dummy in range(20):
         with pytest.raises(exceptions.HTTPError):
             client.put(f"{BASE}/account/contact@mydomain.ovh", displayName="x")
     faults = [r["fault"] for r in sim.requests() if r["method"] == "PUT"]
@@ -139,7 +168,7 @@ def test_random_resets_split_between_before_and_after_on_writes(sim):
 
 def test_task_error_fault(sim):
     client = sim.client()
-    connector_id, _ = create_connector(client)
+    connector_id, dummy = create_connector(client)
     sim.set_faults(script=[{"fault": "task_error"}])
     client.put(f"{BASE}/sendConnector/{connector_id}", port=2525)
     pending = client.get(f"{BASE}/sendConnector/{connector_id}")["taskPendingId"]

@@ -2,9 +2,11 @@
 request log and statistics, and the /_sim control plane. State and rules live in backend.py."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import random
 import secrets
 import socket
 import struct
@@ -27,6 +29,7 @@ MAX_PAGE_SIZE = 50000
 REQUEST_LOG_LIMIT = 100000
 SECRET_FIELDS = ("password", "client_secret", "access_token")
 LOOPBACK = ("127.0.0.1", "::1", "::ffff:127.0.0.1")
+SOCKET_ENVIRON_KEY = "ovh_api_sim.socket"  # the client's socket, put in the environ by server.py
 GATEWAY_HTML = (
     "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center>"
     "<hr><center>nginx</center></body></html>\n"
@@ -86,6 +89,7 @@ class Recorder:
             return list(self.log)
 
 
+@functools.cache
 def route_template(rule):
     """'/1.0/email/exchange/<organizationName>/...' -> '/email/exchange/{organizationName}/...'."""
     return rule[len(API):].replace("<", "{").replace(">", "}")
@@ -143,6 +147,7 @@ class Simulator:
         self.token_seconds = token_seconds
         self.tokens = {}
         self.recorder = Recorder()
+        self.pid = os.getpid()
         backend.task_fails = faults.task_fails
         self.app = Flask("ovh_api_sim", static_folder=None)
         self.app.json.sort_keys = False
@@ -170,22 +175,24 @@ class Simulator:
         self._control_routes()
 
     def _before(self):
-        g.query_id = f"EU.ext-sim.{os.getpid():x}.{uuid.uuid4()}"  # the real ids end with a UUID too
+        # The real ids end with a UUID too; random's generator spares a system call per request (os.urandom).
+        g.query_id = f"EU.ext-sim.{self.pid:x}.{uuid.UUID(int=random.getrandbits(128), version=4)}"
         g.fault = None
-        g.started = time.monotonic()
-        if not request.path.startswith(API + "/"):
-            if request.path.startswith("/_sim") and request.remote_addr not in LOOPBACK:
+        req = request._get_current_object()  # noqa: SLF001 - werkzeug's documented way past the proxy, once
+        path = req.path
+        if not path.startswith(API + "/"):
+            if path.startswith("/_sim") and req.remote_addr not in LOOPBACK:
                 return json_response({"message": "the control plane answers on loopback only"}, 403)
             return None
         if self.faults.latency_ms:
             time.sleep(self.faults.latency_ms / 1000)
-        if request.path != API + "/auth/time":
-            g.fault = self.faults.decide(request.method, request.path, request.method in ("POST", "PUT", "DELETE"))
+        if path != API + "/auth/time":
+            g.fault = self.faults.decide(req.method, path, req.method in ("POST", "PUT", "DELETE"))
             early = self._fault_response(g.fault)
             if early is not None:
                 return early
-            self._authenticate()
-            if request.method in ("GET", "DELETE") and request.get_data(cache=True).strip():
+            self._authenticate(req)
+            if req.method in ("GET", "DELETE") and req.get_data(cache=True).strip():
                 raise bad_request("You provided an input body while none was expected")
         return None
 
@@ -206,35 +213,39 @@ class Simulator:
     @staticmethod
     def _drop_connection():
         """Close the client's connection with no answer: the client sees a reset (RST)."""
-        sock = request.environ.get("werkzeug.socket")
-        if sock is None:  # not under werkzeug's server: nothing better to do than fail loudly
-            raise RuntimeError("connection reset fault needs werkzeug's server")
+        sock = request.environ.get(SOCKET_ENVIRON_KEY)
+        if sock is None:  # not under server.py's server: nothing better to do than fail loudly
+            raise RuntimeError("the connection reset fault needs the simulator's own server (server.py)")
+        # The server then fails to send the answer and closes the socket, which a zero linger turns into an RST.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         sock.shutdown(socket.SHUT_RDWR)
 
     def _after(self, response):
         response.headers["X-Ovh-Queryid"] = g.get("query_id", "")
-        if not request.path.startswith(API + "/"):
+        req = request._get_current_object()  # noqa: SLF001 - as in _before
+        if not req.path.startswith(API + "/"):
             return response
-        body = request.get_data(cache=True)
+        body = req.get_data(cache=True)
         try:
             logged_body = redact(json.loads(body)) if body else None
         except ValueError:
             logged_body = body.decode("utf-8", "replace")
-        rule = request.url_rule.rule if request.url_rule else None
+        rule = req.url_rule.rule if req.url_rule else None
+        fault = g.get("fault")
+        reset = fault is not None and fault.startswith("reset")
         self.recorder.record({
-            "method": request.method, "path": request.path, "query": request.query_string.decode(),
-            "route": route_template(rule) if rule else request.path[len(API):],
-            "status": "reset" if (g.get("fault") or "").startswith("reset") else response.status_code,
-            "query_id": g.query_id, "body": logged_body, "fault": g.get("fault"), "time": time.time(),
+            "method": req.method, "path": req.path, "query": req.query_string.decode(),
+            "route": route_template(rule) if rule else req.path[len(API):],
+            "status": "reset" if reset else response.status_code,
+            "query_id": g.query_id, "body": logged_body, "fault": fault, "time": time.time(),
         })
         response.headers.setdefault("Cache-Control", "no-cache")
-        if (g.get("fault") or "").startswith("reset"):  # logged first, so a test sees it once the client fails
+        if reset:  # logged first, so a test sees it once the client fails
             self._drop_connection()
         return response
 
     # ----------------------------------------------------------------- authentication
-    def _authenticate(self):
+    def _authenticate(self, request):
         headers = request.headers
         auth = headers.get("Authorization", "")
         if auth.startswith("Bearer "):
@@ -381,8 +392,8 @@ class Simulator:
         @app.get(SERVICE + "/account")
         def accounts(organizationName, exchangeService):
             filters = self._query(("accountLicense", "company", "id", "primaryEmailAddress"))
-            if filters["accountLicense"] is not None and filters["accountLicense"] not in ("basic", "enterprise",
-                                                                                            "standard"):
+            licenses = ("basic", "enterprise", "standard")
+            if filters["accountLicense"] is not None and filters["accountLicense"] not in licenses:
                 raise bad_request(f"Query parameter accountLicense isn't formated correctly: {filters['accountLicense']!r}")
             return self._list(be.account_objects(organizationName, exchangeService, filters), "primaryEmailAddress")
 

@@ -1,33 +1,55 @@
-"""Command line, threaded werkzeug server, state file, and the `export` lines."""
+"""Command line, threaded waitress server, state file, and the `export` lines."""
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
 import tempfile
 import threading
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from waitress.channel import HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import WSGITask
 
-from .app import Simulator
+from .app import SOCKET_ENVIRON_KEY, Simulator
 from .backend import Backend
 from .faults import RATE_NAMES, Faults, parse_spec
 from .seed import load_seed
 
 STATE_FLUSH_SECONDS = 0.2
+# Waitress runs requests on a pool of threads: one per request in flight, and every request can
+# sleep `--latency-ms`, so the pool must be larger than any client's parallelism (the role's is 8).
+WORKER_THREADS = 32
 
 
-class QuietHandler(WSGIRequestHandler):
-    # Werkzeug closes the connection after each answer (it cannot drain request streams), so
-    # there is no keep-alive: each SDK call opens a new loopback connection, which is cheap.
-    # A buffered writer sends status, headers and body in one segment instead of several.
-    wbufsize = -1
-    disable_nagle_algorithm = True
+class SocketTask(WSGITask):
+    """Puts the client's socket in the WSGI environ, so that the reset fault can drop the connection."""
 
-    def log_request(self, *args, **kwargs):  # the request log is at /_sim/requests
-        pass
+    def get_environment(self):
+        environ = super().get_environment()
+        environ[SOCKET_ENVIRON_KEY] = self.channel.socket
+        return environ
+
+
+class SocketChannel(HTTPChannel):
+    task_class = SocketTask
+
+
+class SimulatorServer(TcpWSGIServer):
+    """Waitress's HTTP/1.1 server (keep-alive, a thread pool) on one address; port 0 picks a free one."""
+
+    channel_class = SocketChannel
+
+
+def make_server(host, port, app):
+    # A busy pool is normal under a benchmark: waitress would warn about its queue on every request.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    # Idle keep-alive connections count too (each SDK client keeps some), hence more than waitress's 100.
+    return SimulatorServer(app, host=host, port=port, threads=WORKER_THREADS, connection_limit=1000,
+                           ident="ovh_api_sim")
 
 
 def parse_args(argv=None):
@@ -156,9 +178,9 @@ def main(argv=None):
     backend, simulator = build(args)
     state_file = StateFile(backend, args.state_file) if args.state_file else None
     loaded = state_file.load() if state_file else False
-    server = make_server(args.host, args.port, simulator.app, threaded=True, request_handler=QuietHandler)
+    server = make_server(args.host, args.port, simulator.app)
     host = f"[{args.host}]" if ":" in args.host else args.host
-    base_url = f"http://{host}:{server.server_port}"
+    base_url = f"http://{host}:{server.effective_port}"
     for line in export_lines(backend, base_url):
         print(line)
     print(f"# ovh_api_sim ready on {base_url} (state {'loaded from ' + args.state_file if loaded else 'seeded'})")
@@ -171,10 +193,8 @@ def main(argv=None):
     if state_file:
         state_file.start()
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server.run()  # returns on KeyboardInterrupt (and so SIGTERM), its threads stopped
     finally:
-        server.server_close()
+        server.close()
         if state_file:
             state_file.close()

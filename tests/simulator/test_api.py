@@ -55,7 +55,7 @@ def test_connector_lifecycle_through_the_sdk(sim):
 
 def test_attach_account_and_domain_default_then_reset_to_zero(sim):
     client = sim.client()
-    connector_id, _ = create_connector(client)
+    connector_id, dummy = create_connector(client)
     account = f"{BASE}/account/newsletter@mydomain.ovh"
     client.put(account, sendConnectorId=connector_id)
     assert wait_idle(client, account)["sendConnectorId"] == connector_id
@@ -110,7 +110,7 @@ def test_bad_requests_are_400_with_ovh_body(sim, call, message):
 
 def test_read_only_field_through_put_on_connector_is_400(sim):
     client = sim.client()
-    connector_id, _ = create_connector(client)
+    connector_id, dummy = create_connector(client)
     with pytest.raises(exceptions.BadParametersError, match="read-only"):
         client.put(f"{BASE}/sendConnector/{connector_id}", smartHostAuthMechanism="basicAuth")
 

@@ -69,7 +69,7 @@ def test_task_moves_todo_doing_done_and_connector_follows(backend, clock):
 
 
 def test_put_applies_when_the_task_ends_and_pending_write_is_409(backend, clock):
-    connector_id, _ = create(backend, clock)
+    connector_id, dummy = create(backend, clock)
     assert backend.update_connector(ORG, SVC, connector_id, {"port": 587}) is None
     assert backend.get_connector(ORG, SVC, connector_id)["port"] == 25  # not applied yet
     conflict = error_of(backend.update_connector, ORG, SVC, connector_id, {"port": 2525})
@@ -80,7 +80,7 @@ def test_put_applies_when_the_task_ends_and_pending_write_is_409(backend, clock)
 
 
 def test_task_error_leaves_the_object_unchanged_and_released(backend, clock):
-    connector_id, _ = create(backend, clock)
+    connector_id, dummy = create(backend, clock)
     backend.task_fails = lambda: True
     backend.update_connector(ORG, SVC, connector_id, {"smartHost": "other.example.com"})
     pending = backend.get_connector(ORG, SVC, connector_id)["taskPendingId"]
@@ -99,7 +99,7 @@ def test_failed_creation_leaves_no_connector(backend, clock):
 
 
 def test_delete_disappears_when_the_task_ends(backend, clock):
-    connector_id, _ = create(backend, clock)
+    connector_id, dummy = create(backend, clock)
     task = backend.delete_connector(ORG, SVC, connector_id)
     assert task["function"] == "deleteSendConnector"
     assert backend.get_connector(ORG, SVC, connector_id)["state"] == "deleting"
@@ -108,7 +108,7 @@ def test_delete_disappears_when_the_task_ends(backend, clock):
 
 
 def test_delete_refused_while_accounts_or_domain_defaults_use_it(backend, clock):
-    connector_id, _ = create(backend, clock)
+    connector_id, dummy = create(backend, clock)
     backend.update_account(ORG, SVC, "contact@mydomain.ovh", {"sendConnectorId": connector_id})
     error = error_of(backend.delete_connector, ORG, SVC, connector_id)  # pending change counts too
     assert error.status == 400 and "contact@mydomain.ovh" in error.body["message"]
@@ -144,7 +144,7 @@ def test_create_validation_happens_before_any_change(backend, body, words):
 
 
 def test_put_refuses_read_only_fields_and_dangling_connector_ids(backend, clock):
-    connector_id, _ = create(backend, clock)
+    connector_id, dummy = create(backend, clock)
     assert error_of(backend.update_connector, ORG, SVC, connector_id,
                     {"smartHostAuthMechanism": "basicAuth"}).status == 400
     assert error_of(backend.update_account, ORG, SVC, "contact@mydomain.ovh", {"sendConnectorId": 999}).status == 400
@@ -153,7 +153,7 @@ def test_put_refuses_read_only_fields_and_dangling_connector_ids(backend, clock)
 
 
 def test_change_authentication_sets_mechanism_and_keeps_the_secret(backend, clock):
-    connector_id, _ = create(backend, clock)
+    connector_id, dummy = create(backend, clock)
     task = backend.change_authentication(ORG, SVC, connector_id, {
         "smartHostAuthMechanism": "basicAuthRequireTLS", "user": "apikey", "password": "s3cret"})
     assert task["function"] == "setSendConnector"
@@ -170,8 +170,8 @@ def test_hosted_offer_refuses_send_connectors(backend):
 
 
 def test_duplicate_display_names_are_allowed(backend, clock):
-    first, _ = create(backend, clock)
-    second, _ = create(backend, clock)
+    first, dummy = create(backend, clock)
+    second, dummy = create(backend, clock)
     assert first != second
     names = [backend.get_connector(ORG, SVC, i)["displayName"] for i in (first, second)]
     assert names == ["relay", "relay"]

@@ -79,7 +79,7 @@ def simulator_routes():
     from ovh_api_sim.app import API, route_template
     from ovh_api_sim.server import build, parse_args
 
-    _, simulator = build(parse_args(["--port", "0"]))
+    backend, simulator = build(parse_args(["--port", "0"]))
     return {(method, route_template(rule.rule)) for rule in simulator.app.url_map.iter_rules()
             if rule.rule.startswith(API + "/email") for method in rule.methods - {"HEAD", "OPTIONS"}}
 

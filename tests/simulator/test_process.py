@@ -22,7 +22,7 @@ def test_export_lines_come_first_and_set_up_a_shell():
     server = subprocess.Popen([sys.executable, "-m", "ovh_api_sim", "--port", "0"], stdout=subprocess.PIPE,
                               text=True, env=env)
     try:
-        first_lines = [server.stdout.readline() for _ in range(4)]
+        first_lines = [server.stdout.readline() for dummy in range(4)]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -40,7 +40,7 @@ def test_state_file_survives_a_restart(tmp_path):
     state_file = tmp_path / "state.json"
     with SimulatorProcess(args=["--task-seconds", "0.1", "--state-file", str(state_file)]) as sim:
         client = sim.client()
-        connector_id, _ = create_connector(client, displayName="kept")
+        connector_id, dummy = create_connector(client, displayName="kept")
         client.put(f"{BASE}/account/contact@mydomain.ovh", sendConnectorId=connector_id)
         wait_idle(client, f"{BASE}/account/contact@mydomain.ovh")
         port = sim.port
@@ -104,7 +104,7 @@ def test_bad_flags_fail_with_a_message():
 def test_control_plane_answers_only_loopback_clients():
     from ovh_api_sim.server import build
 
-    _, simulator = build(parse_args(["--port", "0"]))
+    backend, simulator = build(parse_args(["--port", "0"]))
     outside = simulator.app.test_client().get("/_sim/state", environ_base={"REMOTE_ADDR": "192.0.2.7"})
     inside = simulator.app.test_client().get("/_sim/health", environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert (outside.status_code, inside.status_code) == (403, 200)

@@ -71,7 +71,7 @@ def validate_body(body, spec, *, read_only=None, allow_null=None):
     ro = sorted(k for k in body if k in (read_only or ()))
     if ro:
         raise bad_request(f"Cannot modify read-only field(s): {', '.join(ro)}")
-    missing = sorted(k for k, (_, required) in spec.items() if required and body.get(k) is None)
+    missing = sorted(k for k, (dummy_type, required) in spec.items() if required and body.get(k) is None)
     if missing:
         raise bad_request(f"Missing parameter(s): {', '.join(missing)}")
     for name, value in body.items():
@@ -88,9 +88,9 @@ def validate_body(body, spec, *, read_only=None, allow_null=None):
 
 def model_body_spec(model):
     """A PUT body spec (all optional) for a model's writable fields, and its read-only field names."""
-    writable = {k: (t, False) for k, (t, _, ro) in model.items() if not ro}
-    read_only = {k for k, (_, _, ro) in model.items() if ro}
-    nullable = {k for k, (_, null, ro) in model.items() if null and not ro}
+    writable = {k: (t, False) for k, (t, dummy_nullable, ro) in model.items() if not ro}
+    read_only = {k for k, (dummy_type, dummy_nullable, ro) in model.items() if ro}
+    nullable = {k for k, (dummy_type, null, ro) in model.items() if null and not ro}
     return writable, read_only, nullable
 
 
@@ -179,7 +179,7 @@ class Backend:
         now = self.clock()
         changed = False
         while self.pending and self.pending[0][0] <= now:
-            _, task_id, service_key = self.pending.pop(0)
+            due, task_id, service_key = self.pending.pop(0)
             service = self.services.get(service_key)
             task = service and service["tasks"].get(str(task_id))
             if task and task["_final"] is None:
@@ -278,7 +278,7 @@ class Backend:
     # ----------------------------------------------------------------- organizations and services
     def list_organizations(self):
         with self.lock:
-            return sorted({org for org, _ in self.services})
+            return sorted({org for org, dummy_name in self.services})
 
     def list_services(self, org):
         with self.lock:
@@ -531,7 +531,7 @@ class Backend:
 
 def new_account(address, account_id, now_iso, **fields):
     """A mailbox as GET returns it; `fields` override the defaults (seed values)."""
-    login, _, domain = address.partition("@")
+    login, dummy_at, domain = address.partition("@")
     first = fields.pop("firstName", login.capitalize())
     account = {
         "SAMAccountName": f"{login[:15]}", "accountLicense": "standard", "authenticationPolicyId": None,

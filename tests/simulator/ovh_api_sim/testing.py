@@ -65,7 +65,7 @@ class SimulatorProcess:
                 raise SimulatorError(f"the simulator exited early (rc={self.process.wait()}); "
                                      f"its log: {Path(self.log_file.name).read_text()[-2000:]}")
             if line.startswith("export "):
-                name, _, value = line[len("export "):].strip().partition("=")
+                name, dummy_equals, value = line[len("export "):].strip().partition("=")
                 exports[name] = value
             elif line.startswith("# ovh_api_sim ready"):
                 break

@@ -10,7 +10,7 @@ import pytest
 import requests
 from ovh import exceptions
 
-from sim_helpers import BASE, HOSTED_BASE, PAGED, PRIVATE, RELAY, create_connector, wait_idle, wait_task
+from sim_helpers import BASE, HOSTED_BASE, PRIVATE, RELAY, create_connector, wait_idle, wait_task
 
 
 def test_auth_time_is_the_server_clock(sim):

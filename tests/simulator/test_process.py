@@ -29,7 +29,7 @@ def test_export_lines_come_first_and_set_up_a_shell():
         server.stdout.close()
     script = 'eval "$(cat)"; echo "$OVH_ENDPOINT|$OVH_APPLICATION_KEY|$OVH_APPLICATION_SECRET|$OVH_CONSUMER_KEY"'
     out = subprocess.run(["bash", "-c", script], input="".join(first_lines), capture_output=True, text=True,
-                         timeout=60).stdout
+                         timeout=60, check=False).stdout
     endpoint, key, secret, consumer = out.strip().split("|")
     assert endpoint.startswith("http://127.0.0.1:") and endpoint.endswith("/1.0")
     assert not endpoint.endswith(":0/1.0")  # the real port, not 0
@@ -97,7 +97,7 @@ def test_bad_flags_fail_with_a_message():
     with pytest.raises(SystemExit):
         parse_args(["--faults", "418=0.5"])
     proc = subprocess.run([sys.executable, "-m", "ovh_api_sim", "--faults", "nonsense"], capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": PACKAGE_PARENT}, timeout=60)
+                          text=True, env={**os.environ, "PYTHONPATH": PACKAGE_PARENT}, timeout=60, check=False)
     assert proc.returncode == 2 and "--faults" in proc.stderr
 
 

@@ -571,4 +571,3 @@ def new_domain(name, platform, **fields):
     }
     domain.update(fields)
     return domain
-

@@ -16,8 +16,9 @@ import pytest
 if __name__ == "__main__":  # run as a script (to rewrite the doc table): conftest lives one folder up
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bindings_support import ORG, create_connector
+from bindings_support import ORG, create_connector, platform_state
 from conftest import REPO, run_ansible_playbook
+from role_play import ROLE_PLAY, extra_vars_file
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +52,10 @@ def relay(**overrides):
 
 
 def role_vars(connectors=None, **overrides):
-    return {"send_connector_organization": ORG, "send_connector_connectors": connectors or [relay()], **overrides}
+    # send_connector_platform_mailboxes is optional; it is set so that each case fails on its own bad input
+    # (test_minimal_valid_role_input_is_accepted covers leaving it out).
+    return {"send_connector_organization": ORG, "send_connector_connectors": connectors or [relay()],
+            "send_connector_platform_mailboxes": [], **overrides}
 
 
 SC, AC, DS, INFO, CHECK = ("exchange_send_connector", "exchange_account_connector", "exchange_domain_default_sbr",
@@ -171,7 +175,8 @@ CASES = [
     Case("role-state-choice", ROLE, role_vars([relay(state="deleted")]), ["state", "absent"], "Use state present or absent."),
     Case("role-connectors-not-a-list", ROLE, role_vars(send_connector_connectors="relay"), ["send_connector_connectors", "dict"],
          "Give send_connector_connectors as a list of connectors (mappings)."),
-    Case("role-missing-organization", ROLE, {"send_connector_connectors": [relay()]}, ["send_connector_organization"],
+    Case("role-missing-organization", ROLE, {"send_connector_connectors": [relay()], "send_connector_platform_mailboxes": []},
+         ["send_connector_organization"],
          "Set send_connector_organization to the platform name."),
     Case("role-unknown-platform", ROLE, role_vars(send_connector_organization="private-zz999999-9"),
          ["private-zz999999-9", "GET /email/exchange"], "Check send_connector_organization."),
@@ -267,9 +272,20 @@ def test_bad_input_fails_clearly_and_writes_nothing(sim, tmp_path, batch):
             missing.append("(and it holds a traceback)")
         if missing:
             problems.append(f"{case.id}: message lacks {missing}: {text[:600]}")
+    writes = applied_writes(sim.requests()[log_start:])
+    if writes:
+        problems.append(f"writes were applied: {writes}")
     assert not problems, "\n".join(problems)
-    assert applied_writes(sim.requests()[log_start:]) == []
     assert sim.state() == state_before
+
+
+def test_minimal_valid_role_input_is_accepted(sim, tmp_path):
+    """The control of the role cases: the smallest valid input (optional variables left out) converges."""
+    variables = {"send_connector_organization": ORG, "send_connector_connectors": [relay()]}
+    run = run_ansible_playbook(ROLE_PLAY, tmp_path, env=sim.env, args=("-e", extra_vars_file(tmp_path, "minimal", variables)))
+    assert run.rc == 0, run.stdout[-3000:]
+    [connector] = platform_state(sim)["connectors"].values()
+    assert platform_state(sim)["accounts"]["newsletter@mydomain.ovh"]["sendConnectorId"] == connector["id"]
 
 
 def test_catalogue_is_large_and_unique():

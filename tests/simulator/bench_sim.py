@@ -188,7 +188,7 @@ def bench_big_lists(sim):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--connections", type=int, default=8, help="wrk connections (default 8)")
     parser.add_argument("--seconds", type=int, default=10, help="duration of each wrk run (default 10)")
     parser.add_argument("--threads", type=int, default=8, help="SDK client threads (default 8)")

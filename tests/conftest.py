@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ansible_support import call_module  # noqa: F401  (a fixture; the only use of pytest-ansible)
+# A fixture, imported for pytest to find: the only use of pytest-ansible.
+from pytest_ansible_support import call_module  # noqa: F401  # pylint: disable=unused-import
 
 REPO = Path(__file__).resolve().parents[1]
 COLLECTIONS = REPO / ".collections"

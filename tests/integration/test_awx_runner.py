@@ -6,7 +6,7 @@ import jinja2
 import pytest
 import yaml
 
-from conftest import COLLECTIONS, REPO
+from testlib import COLLECTIONS, REPO
 
 PLATFORM = "private-zz111111-1"
 BASE = f"/email/exchange/{PLATFORM}/service/{PLATFORM}"

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-if __name__ == "__main__":  # run as a script (to rewrite the doc table): conftest lives one folder up
+if __name__ == "__main__":  # run as a script (to rewrite the doc table): testlib lives one folder up
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bindings_support import ORG, create_connector, platform_state
-from conftest import REPO, run_ansible_playbook
+from testlib import REPO, run_ansible_playbook
 from role_play import ROLE_PLAY, extra_vars_file
 
 pytestmark = pytest.mark.integration

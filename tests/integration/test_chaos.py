@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bindings_support import ORG, bind_directly, create_connector, users
-from conftest import REPO, ansible_env, run_ansible_playbook
+from testlib import REPO, ansible_env, run_ansible_playbook
 from role_play import ROLE_PLAY as PLAY
 from role_play import extra_vars_file
 

@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from bindings_support import account_connectors, domain_defaults, platform_state
-from conftest import REPO, run_ansible_playbook
+from testlib import REPO, run_ansible_playbook
 from smtp_servers import PASSWORD, USER, Mailbox, Relay, ThrowawayCA, smtp_server
 
 pytestmark = pytest.mark.integration

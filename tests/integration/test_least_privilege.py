@@ -8,7 +8,7 @@ import re
 import pytest
 from ovh_api_sim.seed import load_seed
 
-from conftest import REPO
+from testlib import REPO
 
 pytestmark = pytest.mark.integration
 

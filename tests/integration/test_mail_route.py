@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import pytest
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._mail_headers import analyse_message
-from conftest import run_ansible_playbook
+from testlib import run_ansible_playbook
 from smtp_servers import PASSWORD, USER, Mailbox, Relay, ThrowawayCA, smtp_server
 
 pytestmark = pytest.mark.integration

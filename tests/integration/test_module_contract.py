@@ -1,6 +1,6 @@
 """Every API module, called twice with the same options: the second call changes nothing and writes nothing.
 
-Run through pytest-ansible (tests/integration/conftest.py), in-process, against the simulator.
+Run through pytest-ansible (tests/pytest_ansible_support.py), in-process, against the simulator.
 """
 from __future__ import annotations
 

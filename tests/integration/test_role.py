@@ -6,7 +6,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from conftest import REPO
+from testlib import REPO
 from smtp_servers import PASSWORD, USER, ThrowawayCA, smtp_server
 
 PLATFORM = "private-zz111111-1"

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from bindings_support import ORG, platform_state
-from conftest import REPO, run_ansible_playbook
+from testlib import REPO, run_ansible_playbook
 from role_play import ROLE_PLAY, extra_vars_file
 
 pytestmark = pytest.mark.integration

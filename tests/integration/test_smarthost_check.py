@@ -9,7 +9,7 @@ import json
 import pytest
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._smtp_check import check_smart_host
-from conftest import run_ansible_playbook
+from testlib import run_ansible_playbook
 from smtp_servers import (
     PASSWORD,
     USER,

@@ -7,7 +7,7 @@ import pytest
 import requests
 from ovh import exceptions
 
-from conftest import shared_file
+from testlib import shared_file
 from ovh_api_sim import models
 from sim_helpers import BASE, create_connector
 

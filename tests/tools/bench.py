@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 for _path in (REPO / "tests", REPO / "tests" / "integration", REPO / "tests" / "simulator"):
     sys.path.insert(0, str(_path))
 
-from conftest import run_ansible_playbook  # noqa: E402  (the tests' ansible-playbook runner)
+from testlib import run_ansible_playbook  # noqa: E402  (the tests' ansible-playbook runner)
 from ovh_api_sim.testing import SimulatorProcess  # noqa: E402
 from role_play import ROLE_PLAY, extra_vars_file  # noqa: E402
 

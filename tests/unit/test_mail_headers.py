@@ -16,7 +16,7 @@ from ansible_collections.ovhcloud.exchange.plugins.modules import exchange_mail_
 from ansible_collections.ovhcloud.exchange.tests.unit.module_runner import run_module
 from ansible.errors import AnsibleFilterError
 
-from conftest import shared_file
+from testlib import shared_file
 
 
 def guide_sample():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import yaml
 
-from conftest import REPO
+from testlib import REPO
 
 ROLE = REPO / "roles" / "send_connector"
 

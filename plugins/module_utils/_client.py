@@ -202,6 +202,11 @@ def _value(params, name):
 
 def build_sdk_client(params, timeout=(10, 60)):
     """An `ovh.Client` from the module options; the SDK completes unset values from OVH_* and ovh.conf."""
+    for name in ("endpoint", "application_key", "application_secret", "consumer_key", "client_id", "client_secret"):
+        # An empty OVH_* variable means unset (AWX injects empty strings for credential fields left blank);
+        # the SDK would count it as given. Each module run is its own process, so this touches nothing else.
+        if os.environ.get("OVH_" + name.upper()) == "":
+            del os.environ["OVH_" + name.upper()]
     endpoint = _value(params, "endpoint")
     if endpoint is None:
         endpoint = ovh.config.config.get("default", "endpoint")
@@ -300,7 +305,8 @@ def _shorten(text, size=120):
 class ExchangeClient:
     """OVH API client for one Exchange platform (organization + service)."""
 
-    def __init__(self, params, retry=None, sleep=time.sleep, clock=time.monotonic, sdk_client=None, warn=None):
+    def __init__(self, params, retry=None, sleep=time.sleep, clock=time.monotonic, sdk_client=None, warn=None,
+                 trust_local_clock=None):
         self.params = params
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
@@ -311,6 +317,14 @@ class ExchangeClient:
         self.stats = {}
         self.retries = 0
         self.sdk = sdk_client if sdk_client is not None else build_sdk_client(params)
+        self._clock_trusted = False
+        if trust_local_clock is None:
+            trust_local_clock = sdk_client is None
+        if trust_local_clock and getattr(self.sdk, "_oauth2", None) is None:
+            # Sign with the local clock first: it saves the SDK's GET /auth/time in every module run.
+            # A request refused for its signature or timestamp reads the API's clock and is sent again.
+            self.sdk._time_delta = 0
+            self._clock_trusted = True
 
     # Paths -------------------------------------------------------------------------------------------
 
@@ -360,6 +374,11 @@ class ExchangeClient:
             if 200 <= answer.status < 300 and answer.json_ok:
                 return answer.data, answer.headers
             error = self._error(method, path, answer, idempotent)
+            if error.kind == "auth" and self._clock_trusted:
+                # Whatever the API calls a stale timestamp, it is an authentication refusal: read its clock, try again.
+                self._clock_trusted = False
+                self.sdk._time_delta = None  # the SDK reads GET /auth/time before the next signed request
+                continue
             retryable = answer.status == 429 or (error.kind == "transient" and idempotent)
             if not retryable or attempt >= self.retry.attempts:
                 raise error

@@ -116,11 +116,10 @@ def _diff_view(connector):
 class SendConnectorPlan:
     """What to do to one connector; `run()` does it, or only reports it in check mode."""
 
-    def __init__(self, client, waiter, params, service, current):
+    def __init__(self, client, waiter, params, current):
         self.client = client
         self.waiter = waiter
         self.params = params
-        self.service = service
         self.current = current
         self.create = None
         self.put_body = {}
@@ -341,25 +340,36 @@ def plan_send_connector(client, waiter, params, check_mode):
     """Read the platform and decide what to do for exchange_send_connector; raises ConnectorError or OvhApiError."""
     warnings = check_input(params)
     present = params.get("state", "present") == "present"
-    service = client.get(client.service_path())
-    offer = service.get("offer") if isinstance(service, dict) else None
-    if present and offer not in OFFERS_WITH_SEND_CONNECTORS and not params.get("allow_unsupported_offer"):
-        raise ConnectorError(
-            "the Exchange service {0!r} is a {1!r} offer: OVH supports send connectors only on Private and Trusted "
-            "Exchange ({2}) and may disable them elsewhere; set allow_unsupported_offer=true to go ahead anyway".format(
-                client.service, offer, ", ".join(OFFERS_WITH_SEND_CONNECTORS)))
-    current = _find(client, params)
-    plan = _decide(client, waiter, params, service, current)
+    try:
+        current = _find(client, params)
+    except OvhApiError as error:
+        if error.kind == "not_found":
+            client.get(client.service_path())  # an unknown platform fails here, in its own words
+        raise
+    if present and current is None:
+        # Only a creation needs the offer (and costs this read): a no-op run stays at one request.
+        _check_offer(client, params)
+    plan = _decide(client, waiter, params, current)
     if plan.changed and current and current.get("taskPendingId") and not check_mode:
         # Another change is running on this connector: it takes no write until that is done; decide again then.
         current = waiter.wait_idle(client.service_path("sendConnector", current["id"]))
-        plan = _decide(client, waiter, params, service, current)
+        plan = _decide(client, waiter, params, current)
     plan.warnings.extend(warnings)
     return plan
 
 
-def _decide(client, waiter, params, service, current):
-    plan = SendConnectorPlan(client, waiter, params, service, current)
+def _check_offer(client, params):
+    service = client.get(client.service_path())
+    offer = service.get("offer") if isinstance(service, dict) else None
+    if offer not in OFFERS_WITH_SEND_CONNECTORS and not params.get("allow_unsupported_offer"):
+        raise ConnectorError(
+            "the Exchange service {0!r} is a {1!r} offer: OVH supports send connectors only on Private and Trusted "
+            "Exchange ({2}) and may disable them elsewhere; set allow_unsupported_offer=true to go ahead anyway".format(
+                client.service, offer, ", ".join(OFFERS_WITH_SEND_CONNECTORS)))
+
+
+def _decide(client, waiter, params, current):
+    plan = SendConnectorPlan(client, waiter, params, current)
     if params.get("state", "present") == "present":
         _plan_present(plan, params)
     elif current:

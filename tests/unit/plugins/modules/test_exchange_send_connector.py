@@ -65,7 +65,7 @@ def task(task_id, status="done", function="addSendConnector"):
 def api(monkeypatch, capsys):
     """api(args, steps, check=False, diff=False) runs the module over scripted requests; returns (result, sdk)."""
     sleeps = []
-    monkeypatch.setattr(ExchangeClient.__init__, "__defaults__", (None, sleeps.append, lambda: 0.0, None, None))
+    monkeypatch.setattr(ExchangeClient.__init__, "__defaults__", (None, sleeps.append, lambda: 0.0, None, None, False))
     clock = [0.0]
 
     def fake_sleep(seconds):
@@ -93,8 +93,8 @@ def test_create_waits_and_returns_the_new_connector(api):
     created = connector(state="creating", taskPendingId=700)
     result, sdk = api({"name": "relay", "smart_host": "smtp.example.com", "port": 587, "require_tls": True,
                        "auth_mechanism": "basicAuthRequireTLS", "user": "relay-user", "password": SECRET}, [
-        service(),
         listing("/sendConnector", []),
+        service(),
         Step("POST", BASE + "/sendConnector", data=task(700, "todo"),
              body={"displayName": "relay", "smartHost": "smtp.example.com", "port": 587, "requireTLS": True,
                    "smartHostAuthMechanism": "basicAuthRequireTLS", "user": "relay-user", "password": SECRET}),
@@ -111,13 +111,13 @@ def test_create_waits_and_returns_the_new_connector(api):
 def test_nothing_to_change_makes_no_write(api):
     result, sdk = api({"name": "relay", "smart_host": "SMTP.example.com.", "port": 587, "require_tls": True,
                        "auth_mechanism": "none", "max_send_size": 100, "dns_routing": False},
-                      [service(), listing("/sendConnector", [connector()])])
+                      [listing("/sendConnector", [connector()])])
     assert result["changed"] is False and result["id"] == 29 and result["task_ids"] == []
     assert sdk.writes() == []
 
 
 def test_check_mode_reports_the_change_and_writes_nothing(api):
-    result, sdk = api({"name": "relay", "port": 2525, "max_send_size": 50}, [service(), listing("/sendConnector", [connector()])],
+    result, sdk = api({"name": "relay", "port": 2525, "max_send_size": 50}, [listing("/sendConnector", [connector()])],
                       check=True, diff=True)
     assert result["changed"] is True
     assert result["diff"]["before"]["port"] == 587 and result["diff"]["after"]["port"] == 2525
@@ -128,7 +128,7 @@ def test_check_mode_reports_the_change_and_writes_nothing(api):
 
 
 def test_check_mode_create_has_no_id(api):
-    result, sdk = api({"name": "new", "smart_host": "relay.example.net"}, [service(), listing("/sendConnector", [])],
+    result, sdk = api({"name": "new", "smart_host": "relay.example.net"}, [listing("/sendConnector", []), service()],
                       check=True, diff=True)
     assert result["changed"] is True and result["id"] is None
     assert result["diff"] == {"before": {}, "after": {"displayName": "new", "smartHost": "relay.example.net"}}
@@ -137,7 +137,6 @@ def test_check_mode_create_has_no_id(api):
 
 def test_update_then_switch_authentication(api):
     result, sdk = api({"name": "relay", "port": 25, "auth_mechanism": "basicAuth", "user": "u", "password": SECRET}, [
-        service(),
         listing("/sendConnector", [connector()]),
         Step("PUT", BASE + "/sendConnector/29", data=None, body={"port": 25}),
         Step("GET", BASE + "/sendConnector/29", data=connector(port=25, taskPendingId=801)),
@@ -155,7 +154,7 @@ def test_update_then_switch_authentication(api):
 
 @pytest.mark.parametrize("policy,writes", [("on_create", 0), ("always", 1)])
 def test_password_policy(api, policy, writes):
-    steps = [service(), listing("/sendConnector", [connector(smartHostAuthMechanism="basicAuth")])]
+    steps = [listing("/sendConnector", [connector(smartHostAuthMechanism="basicAuth")])]
     if writes:
         steps += [Step("POST", BASE + "/sendConnector/29/changeAuthentication", data=task(9),
                        body={"smartHostAuthMechanism": "basicAuth", "user": "u", "password": SECRET})]
@@ -165,7 +164,7 @@ def test_password_policy(api, policy, writes):
 
 
 def test_a_shared_name_fails_listing_the_ids(api):
-    result, sdk = api({"name": "relay", "port": 25}, [service(), listing("/sendConnector", [connector(id=3), connector(id=4)])])
+    result, sdk = api({"name": "relay", "port": 25}, [listing("/sendConnector", [connector(id=3), connector(id=4)])])
     assert result["failed"] and "ids 3, 4" in result["msg"] and result["ids"] == [3, 4]
     assert sdk.writes() == []
 
@@ -183,11 +182,16 @@ def test_bad_input_fails_before_any_request(api, args, words):
 
 
 def test_a_hosted_offer_is_refused_unless_allowed(api):
-    result, sdk = api({"name": "relay", "smart_host": "smtp.example.com"}, [service("hosted")])
+    result, sdk = api({"name": "relay", "smart_host": "smtp.example.com"}, [listing("/sendConnector", []), service("hosted")])
     assert result["failed"] and "'hosted'" in result["msg"] and "allow_unsupported_offer" in result["msg"]
-    result, sdk = api({"name": "relay", "smart_host": "smtp.example.com", "allow_unsupported_offer": True},
-                      [service("hosted"), listing("/sendConnector", [connector()])])
-    assert result["changed"] is False
+    result, sdk = api({"name": "relay", "smart_host": "smtp.example.com", "allow_unsupported_offer": True, "wait": False},
+                      [listing("/sendConnector", []), service("hosted"),
+                       Step("POST", BASE + "/sendConnector", data=task(702, "todo")),
+                       listing("/sendConnector", [connector(state="creating", taskPendingId=702)])])
+    assert result["changed"] is True
+    # An existing connector is managed without reading the offer at all (one request for a no-op).
+    result, sdk = api({"name": "relay", "smart_host": "smtp.example.com"}, [listing("/sendConnector", [connector()])])
+    assert result["changed"] is False and len(sdk.requests) == 1
 
 
 def test_port_465_gets_a_warning():
@@ -198,8 +202,8 @@ def test_port_465_gets_a_warning():
 
 def test_a_create_cut_off_by_a_reset_is_found_instead_of_posted_again(api):
     result, sdk = api({"name": "relay", "smart_host": "smtp.example.com", "wait": False}, [
-        service(),
         listing("/sendConnector", []),
+        service(),
         Step("POST", BASE + "/sendConnector", raises=reset()),
         listing("/sendConnector", [connector(state="creating", taskPendingId=700)]),
     ])
@@ -210,8 +214,8 @@ def test_a_create_cut_off_by_a_reset_is_found_instead_of_posted_again(api):
 def test_a_create_that_failed_with_500_and_left_nothing_is_posted_again(api):
     post = Step("POST", BASE + "/sendConnector", status=500, data={"message": "Internal Server Error"})
     result, sdk = api({"name": "relay", "smart_host": "smtp.example.com", "wait": False}, [
-        service(),
         listing("/sendConnector", []),
+        service(),
         post,
         listing("/sendConnector", []),
         Step("POST", BASE + "/sendConnector", data=task(701, "todo")),
@@ -223,7 +227,6 @@ def test_a_create_that_failed_with_500_and_left_nothing_is_posted_again(api):
 
 def test_deleting_a_connector_in_use_fails_listing_its_users(api):
     result, sdk = api({"name": "relay", "state": "absent"}, [
-        service(),
         listing("/sendConnector", [connector()]),
         listing("/account", [{"primaryEmailAddress": "a@example.com", "sendConnectorId": 29}], "sendConnectorId:eq=29"),
         listing("/domain", [{"name": "example.com", "sendConnectorIdDefault": 29}], "sendConnectorIdDefault:eq=29"),
@@ -235,7 +238,6 @@ def test_deleting_a_connector_in_use_fails_listing_its_users(api):
 
 def test_force_moves_the_users_to_the_platform_server_then_deletes(api):
     result, sdk = api({"name": "relay", "state": "absent", "force": True}, [
-        service(),
         listing("/sendConnector", [connector()]),
         listing("/account", [{"primaryEmailAddress": "a@example.com", "sendConnectorId": 29}], "sendConnectorId:eq=29"),
         listing("/domain", [], "sendConnectorIdDefault:eq=29"),
@@ -250,14 +252,14 @@ def test_force_moves_the_users_to_the_platform_server_then_deletes(api):
 
 def test_absent_and_already_gone_is_no_change(api):
     result, sdk = api({"id": 5, "state": "absent"}, [
-        service(), Step("GET", BASE + "/sendConnector/5", status=404, data={"message": "The requested object (id = 5) does not exist"})])
+        Step("GET", BASE + "/sendConnector/5", status=404, data={"message": "The requested object (id = 5) does not exist"})])
     assert result["changed"] is False and sdk.writes() == []
 
 
 def test_a_failed_task_is_reported_with_what_was_done(api):
     result, dummy = api({"name": "relay", "smart_host": "smtp.example.com"}, [
-        service(),
         listing("/sendConnector", []),
+        service(),
         Step("POST", BASE + "/sendConnector", data=task(700, "todo")),
         listing("/sendConnector", [connector(state="creating", taskPendingId=700)]),
         listing("/task", [task(700, "error")]),

@@ -25,14 +25,15 @@ def injected_environment(sim):
         "client_id": "",
         "client_secret": "",
     }
-    rendered = {name: jinja2.Template(template).render(**inputs) for name, template in injectors["env"].items()}
-    # AWX injects every variable; an empty OAuth2 pair must not count as a second set of credentials.
-    return {name: value for name, value in rendered.items() if value}
+    # AWX injects every variable, blank fields as empty strings: an empty OAuth2 pair must not count as
+    # a second set of credentials (the modules treat an empty OVH_* variable as unset).
+    return {name: jinja2.Template(template).render(**inputs) for name, template in injectors["env"].items()}
 
 
 def test_playbook_through_ansible_runner_with_injected_credentials(sim, tmp_path):
     env = injected_environment(sim)
     assert set(env) >= {"OVH_ENDPOINT", "OVH_APPLICATION_KEY", "OVH_APPLICATION_SECRET", "OVH_CONSUMER_KEY"}
+    assert env.get("OVH_CLIENT_ID") == "" and env.get("OVH_CLIENT_SECRET") == ""
     env.update({"ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS), "ANSIBLE_NOCOLOR": "1"})
 
     private_data_dir = tmp_path / "runner"

@@ -29,9 +29,12 @@ antsibull-docs --config-file "$REPO/docs/sphinx/antsibull-docs.cfg" collection \
 cp "$REPO/docs/sphinx/index.rst" "$DEST/rst/index.rst"
 mkdir -p "$DEST/rst/guides"
 cp "$REPO"/docs/*.md "$DEST/rst/guides/"
-if [[ -d "$REPO/docs/awx" ]]; then
-    cp -r "$REPO/docs/awx" "$DEST/rst/guides/awx"
-fi
+# What the guides link to or show (docs/awx, the plots in docs/img), beside them as in the repository.
+for folder in awx img; do
+    if [[ -d "$REPO/docs/$folder" ]]; then
+        cp -r "$REPO/docs/$folder" "$DEST/rst/guides/$folder"
+    fi
+done
 
 sphinx-build -q -W --keep-going -c "$REPO/docs/sphinx" -b html "$DEST/rst" "$DEST/html"
 echo "docs: $DEST/html/index.html"

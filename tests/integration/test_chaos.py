@@ -103,7 +103,7 @@ def assert_converged(sim, before):
 def converge(sim, tmp_path, runs=3):
     """Run the role until it succeeds, at most `runs` times; returns the runs made."""
     made = []
-    for _ in range(runs):
+    for dummy_attempt in range(runs):
         made.append(run_ansible_playbook(PLAY, tmp_path, env=sim.env, args=("-e", vars_file(tmp_path))))
         if made[-1].rc == 0:
             break
@@ -145,7 +145,7 @@ def test_converges_after_runs_killed_mid_way(chaos_sim, platform, tmp_path):
                str(tmp_path / "killed.yml"), "-e", vars_file(tmp_path)]
     (tmp_path / "killed.yml").write_text(PLAY)
     kills = []
-    for delay in sorted(rng.uniform(1.5, 12.0) for _ in range(3)):
+    for delay in sorted(rng.uniform(1.5, 12.0) for dummy_kill in range(3)):
         # A new session, so that the kill takes the module processes too: as if the controller died.
         proc = subprocess.Popen(command, env=ansible_env({**chaos_sim.env, "RECORD_RESULTS_FILE": str(record)}), cwd=REPO,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -155,7 +155,7 @@ def test_converges_after_runs_killed_mid_way(chaos_sim, platform, tmp_path):
             os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         kills.append((round(delay, 1), chaos_sim.stats()["writes"], "finished first" if finished else "killed"))
-    assert any(outcome == "killed" for *_, outcome in kills), f"no run was killed mid-way: {kills}"
+    assert any(kill[-1] == "killed" for kill in kills), f"no run was killed mid-way: {kills}"
     runs = converge(chaos_sim, tmp_path, runs=1)
     assert runs[-1].rc == 0, f"kills {kills}:\n{describe(runs)}"
     assert_converged(chaos_sim, platform)

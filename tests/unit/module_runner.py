@@ -2,7 +2,19 @@
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
+
+try:
+    from ansible.module_utils.testing import patch_module_args
+except ImportError:  # ansible-core < 2.19 has no public helper: the same thing, by the documented module args
+    from contextlib import contextmanager
+    from unittest import mock
+
+    from ansible.module_utils.common.text.converters import to_bytes
+
+    @contextmanager
+    def patch_module_args(args):
+        with mock.patch("ansible.module_utils.basic._ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))):
+            yield
 
 
 def run_module(module, args, capsys, check_mode=False):

@@ -8,20 +8,8 @@ from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import E
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._connectors import check_input
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskWaiter
 from ansible_collections.ovhcloud.exchange.plugins.modules import exchange_send_connector
+from ansible_collections.ovhcloud.exchange.tests.unit.module_runner import patch_module_args
 from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import ScriptedSdk, Step, reset
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    from contextlib import contextmanager
-    from unittest import mock
-
-    from ansible.module_utils.common.text.converters import to_bytes
-
-    @contextmanager
-    def patch_module_args(args):
-        with mock.patch("ansible.module_utils.basic._ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args}))):
-            yield
 
 ORG = "private-zz111111-1"
 BASE = f"/email/exchange/{ORG}/service/{ORG}"

@@ -14,7 +14,7 @@ export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
-.PHONY: help venv collections sim demo test unit simulator-tests integration release-tests sanity lint docs build bench clean
+.PHONY: help venv collections sim demo test unit simulator-tests integration release-tests sanity lint compat docs build bench clean
 
 help:
 	@echo "make demo   - start the OVH API simulator and run the main playbook against it (twice)"
@@ -71,13 +71,18 @@ docs: venv collections
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path build .
 
+# The oldest supported ansible-core, in .venv-core2.16: unit tests and the example playbook twice.
+compat: venv collections
+	bash tests/tools/compat.sh
+
 test: venv collections
 	$(PYTEST) tests/unit tests/simulator tests/integration tests/release -q
 	$(MAKE) --no-print-directory sanity
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory compat
 
 bench: venv collections
 	$(BIN)/python tests/tools/bench.py
 
 clean:
-	rm -rf $(VENV) $(COLLECTIONS) build tests/output
+	rm -rf $(VENV) .venv-core2.16 $(COLLECTIONS) build tests/output

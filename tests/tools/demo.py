@@ -4,6 +4,7 @@ The second run must report changed=0 (the collection is idempotent); the demo fa
 """
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import subprocess
@@ -25,17 +26,18 @@ def banner(text):
     print(f"\n{'=' * 100}\n== {text}\n{'=' * 100}", flush=True)
 
 
-def run_playbook(sim, *args):
+def run_playbook(sim, ansible_playbook, *args):
     env = dict(os.environ)
     env.update(sim.env)
     env.update(
         {
             "ANSIBLE_COLLECTIONS_PATH": str(REPO / ".collections"),
-            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+            # The modules run with the Python of this ansible-playbook, which has the ovh SDK beside it.
+            "ANSIBLE_PYTHON_INTERPRETER": str(Path(ansible_playbook).parent / "python"),
             "ANSIBLE_FORCE_COLOR": env.get("ANSIBLE_FORCE_COLOR", "1" if sys.stdout.isatty() else "0"),
         }
     )
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(INVENTORY), str(PLAYBOOK), *args]
+    command = [str(ansible_playbook), "-i", str(INVENTORY), str(PLAYBOOK), *args]
     print("$ " + " ".join(["ansible-playbook", "-i", "playbooks/inventory", "playbooks/send_connector.yml", *args]), flush=True)
     started = time.monotonic()
     proc = subprocess.run(command, env=env, cwd=REPO, text=True, capture_output=True, check=False)
@@ -67,16 +69,20 @@ def show_api_state(sim):
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ansible-playbook", default=str(Path(sys.executable).parent / "ansible-playbook"),
+                        help="the ansible-playbook to run (another ansible-core version, for instance)")
+    ansible_playbook = parser.parse_args().ansible_playbook
     with SimulatorProcess(args=["--task-seconds", "1"]) as sim:
         banner(f"OVH API simulator running at {sim.endpoint} (the guide's platform {PLATFORM})")
         banner("First run: create the connector, bind newsletter@, keep contact@ on the platform, set the domain default")
-        rc, _changed, _failed = run_playbook(sim, "--diff")
+        rc, _changed, _failed = run_playbook(sim, ansible_playbook, "--diff")
         if rc != 0:
             sys.exit(f"The first run failed (rc={rc}).")
         banner("What the API now holds")
         show_api_state(sim)
         banner("Second run: nothing to change")
-        rc, changed, _failed = run_playbook(sim)
+        rc, changed, _failed = run_playbook(sim, ansible_playbook)
         if rc != 0 or changed != 0:
             sys.exit(f"The second run was expected to report changed=0 and succeed; it gave rc={rc}, changed={changed}.")
         stats = sim.stats()

@@ -388,7 +388,7 @@ def report(options, results, rate, memory, latency, task_seconds, started, plots
     if len(sizes) > 1 and loop and "loop" not in results[last]:
         per_item = loop.seconds / loop.to_bind
         lines.append(f"- The module loop and the uri loop were measured at {first:,} mailboxes only, to keep "
-                     f"`make bench` under 15 minutes. **Extrapolated, not measured:** at {last:,} mailboxes the module "
+                     f"`make bench` under 20 minutes. **Extrapolated, not measured:** at {last:,} mailboxes the module "
                      f"loop would take about {per_item * last / 2:.0f} s and {loop.total / loop.to_bind * last / 2:,.0f} "
                      f"requests ({per_item:.2f} s and {loop.total / loop.to_bind:.1f} requests per mailbox at {first:,}).")
     lines.append(f"- Write phase: from the first mailbox PUT's start to the last one's answer, read from the simulator's "

@@ -255,6 +255,9 @@ def test_a_missing_sdk_is_reported_with_missing_required_lib(monkeypatch):
     assert "ovh" in caught.value.args[0]["msg"] and "required" in caught.value.args[0]["msg"]
 
 
+REFUSED_SIGNATURE = {"errorCode": "INVALID_SIGNATURE", "httpCode": "400 Bad Request", "message": "Invalid signature"}
+
+
 def clock_client(steps):
     sdk = ScriptedSdk(steps)
     sdk._time_delta, sdk._oauth2 = None, None
@@ -262,8 +265,7 @@ def clock_client(steps):
 
 
 def test_local_clock_signs_first_and_the_api_clock_is_read_after_a_refused_signature():
-    refused_signature = {"errorCode": "INVALID_SIGNATURE", "httpCode": "400 Bad Request", "message": "Invalid signature"}
-    client, sdk = clock_client([Step("GET", BASE + "/task", status=400, data=refused_signature),
+    client, sdk = clock_client([Step("GET", BASE + "/task", status=400, data=REFUSED_SIGNATURE),
                                 Step("GET", BASE + "/task", data=[1])])
     assert sdk._time_delta == 0  # no GET /auth/time before the first request
     assert client.get(BASE + "/task") == [1]
@@ -271,9 +273,8 @@ def test_local_clock_signs_first_and_the_api_clock_is_read_after_a_refused_signa
 
 
 def test_bad_credentials_are_sent_again_once_only():
-    refused_signature = {"errorCode": "INVALID_SIGNATURE", "httpCode": "400 Bad Request", "message": "Invalid signature"}
-    client, sdk = clock_client([Step("GET", BASE + "/task", status=400, data=refused_signature),
-                                Step("GET", BASE + "/task", status=400, data=refused_signature)])
+    client, sdk = clock_client([Step("GET", BASE + "/task", status=400, data=REFUSED_SIGNATURE),
+                                Step("GET", BASE + "/task", status=400, data=REFUSED_SIGNATURE)])
     with pytest.raises(OvhApiError) as caught:
         client.get(BASE + "/task")
     assert caught.value.kind == "auth" and len(sdk.requests) == 2

@@ -257,9 +257,25 @@ def build_sdk_client(params, timeout=(10, 60)):
                 raise OvhConfigError("oauth2_token_url {0!r} must be https (or http to a loopback address)".format(token_url))
             ovh.client.OAUTH2_TOKEN_URLS[name] = token_url
     try:
-        return ovh.Client(endpoint=name, timeout=timeout, **keys)
+        client = ovh.Client(endpoint=name, timeout=timeout, **keys)
     except (ovh.exceptions.InvalidRegion, ovh.exceptions.InvalidConfiguration) as error:
         raise OvhConfigError("the OVH client cannot be configured: {0}".format(_sdk_error_text(error)))
+    if not has_oauth2:
+        _read_environment_once(client._session, client._endpoint)
+    return client
+
+
+def _read_environment_once(session, url):
+    """Apply the proxy and CA settings of the environment (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE) once.
+
+    requests reads them, and ~/.netrc, again for every request: a fifth of a request's CPU, which caps the
+    bulk writes. A module run is one short process, so reading them once changes nothing. (The OAuth2
+    session is left alone: its token URL is another host, which NO_PROXY may treat differently.)
+    """
+    settings = session.merge_environment_settings(url, {}, None, None, None)
+    session.proxies.update(settings["proxies"])
+    session.verify = settings["verify"]
+    session.trust_env = False
 
 
 def _sdk_error_text(error):

@@ -221,6 +221,20 @@ def test_environment_variables_come_before_ovh_conf(no_ambient_config, monkeypat
     assert build_sdk_client({"endpoint": "ovh-eu"})._consumer_key == "from-env"
 
 
+@pytest.mark.parametrize("no_proxy,proxied", [("", True), ("eu.api.ovh.com", False)])
+def test_proxy_and_ca_settings_are_read_from_the_environment_once(no_ambient_config, monkeypatch, no_proxy, proxied):
+    for name in ("HTTP_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy", "no_proxy", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.net:3128")
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/corporate-ca.pem")
+    session = build_sdk_client({"endpoint": "ovh-eu", **KEYS})._session
+    assert session.proxies.get("https") == ("http://proxy.example.net:3128" if proxied else None)
+    assert session.verify == "/etc/corporate-ca.pem"
+    # requests would otherwise read the environment (and ~/.netrc) again for every request.
+    assert session.trust_env is False
+
+
 @pytest.mark.parametrize("params,words", [
     ({"endpoint": "ovh-eu", **KEYS, "client_id": "id", "client_secret": "s"}, "use one of them"),
     ({"endpoint": "ovh-eu"}, "no OVH credentials"),

@@ -71,7 +71,7 @@ docs: venv collections
 build: venv
 	$(BIN)/ansible-galaxy collection build --force --output-path build .
 
-# The oldest supported ansible-core, in .venv-core2.16: unit tests and the example playbook twice.
+# ansible-core 2.16, 2.17 and 2.18, each in .venv-core<version>: unit tests and the example playbook twice.
 compat: venv collections
 	bash tests/tools/compat.sh
 
@@ -85,4 +85,4 @@ bench: venv collections
 	$(BIN)/python tests/tools/bench.py
 
 clean:
-	rm -rf $(VENV) .venv-core2.16 $(COLLECTIONS) build tests/output
+	rm -rf $(VENV) .venv-core2.1[678] $(COLLECTIONS) build tests/output

@@ -20,7 +20,7 @@ help:
 	@echo "make demo   - start the OVH API simulator and run the main playbook against it (twice)"
 	@echo "make test   - every test: unit, simulator, integration, sanity, lint, release checks"
 	@echo "make sim    - run the simulator in the foreground on 127.0.0.1:$(SIM_PORT)"
-	@echo "make bench  - benchmarks; writes docs/performance.md"
+	@echo "make bench  - benchmarks (about 30 minutes); writes docs/performance.md"
 	@echo "make docs   - render the docs site with antsibull-docs into build/docs/html"
 	@echo "make build  - build the collection tarball into build/ (ansible-galaxy collection build)"
 

@@ -269,8 +269,9 @@ def _read_environment_once(session, url):
     """Apply the proxy and CA settings of the environment (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE) once.
 
     requests reads them, and ~/.netrc, again for every request: a fifth of a request's CPU, which caps the
-    bulk writes. A module run is one short process, so reading them once changes nothing. (The OAuth2
-    session is left alone: its token URL is another host, which NO_PROXY may treat differently.)
+    bulk writes. A module run is one short process, so reading them once gives the same settings; ~/.netrc
+    is no longer read (signed requests need no Authorization header). The OAuth2 session is left alone:
+    its token URL is another host, which NO_PROXY may treat differently.
     """
     settings = session.merge_environment_settings(url, {}, None, None, None)
     session.proxies.update(settings["proxies"])

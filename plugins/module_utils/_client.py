@@ -274,6 +274,10 @@ def _read_environment_once(session, url):
     its token URL is another host, which NO_PROXY may treat differently.
     """
     settings = session.merge_environment_settings(url, {}, None, None, None)
+    if isinstance(settings["verify"], str) and not os.path.exists(settings["verify"]):
+        # requests would only fail at the TLS handshake, worded as the API not answering.
+        raise OvhConfigError("the CA bundle {0!r} named by REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE) does not exist: "
+                             "fix the path or unset the variable".format(settings["verify"]))
     session.proxies.update(settings["proxies"])
     session.verify = settings["verify"]
     session.trust_env = False

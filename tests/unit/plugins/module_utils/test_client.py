@@ -222,17 +222,28 @@ def test_environment_variables_come_before_ovh_conf(no_ambient_config, monkeypat
 
 
 @pytest.mark.parametrize("no_proxy,proxied", [("", True), ("eu.api.ovh.com", False)])
-def test_proxy_and_ca_settings_are_read_from_the_environment_once(no_ambient_config, monkeypatch, no_proxy, proxied):
+def test_proxy_and_ca_settings_are_read_from_the_environment_once(no_ambient_config, monkeypatch, tmp_path, no_proxy,
+                                                                  proxied):
     for name in ("HTTP_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy", "no_proxy", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(name, raising=False)
+    bundle = tmp_path / "corporate-ca.pem"
+    bundle.write_text("")
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.net:3128")
     monkeypatch.setenv("NO_PROXY", no_proxy)
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/corporate-ca.pem")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
     session = build_sdk_client({"endpoint": "ovh-eu", **KEYS})._session
     assert session.proxies.get("https") == ("http://proxy.example.net:3128" if proxied else None)
-    assert session.verify == "/etc/corporate-ca.pem"
+    assert session.verify == str(bundle)
     # requests would otherwise read the environment (and ~/.netrc) again for every request.
     assert session.trust_env is False
+
+
+def test_a_missing_ca_bundle_is_reported_before_any_request(no_ambient_config, monkeypatch):
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/no-such-ca.pem")
+    with pytest.raises(OvhConfigError) as caught:
+        build_sdk_client({"endpoint": "ovh-eu", **KEYS})
+    assert "/etc/no-such-ca.pem" in str(caught.value) and "REQUESTS_CA_BUNDLE" in str(caught.value)
 
 
 @pytest.mark.parametrize("params,words", [

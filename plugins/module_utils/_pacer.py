@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 ovhcloud.exchange contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""PRIVATE: one request budget per OVH key, shared by every thread and every module process on the controller.
+
+OVH asks for fair use (about 60 requests a minute per consumer key) without publishing the limit, and
+past it the gateway answers 429, an HTML 408 page or a reset. The pacer finds the key's rate by itself:
+it sends freely until the first throttling signal, then spaces requests at the rate that got through
+(successes over time since the previous signal), lowers it on each new signal, and probes upwards slowly.
+On a signal every worker pauses (Retry-After, else a jittered backoff), not only the one that was refused.
+
+The state lives in a small JSON file per key (named by a hash, never by the key) under a private
+temporary folder, guarded by flock: the forks of one ansible-playbook, and tasks running at once, share
+one budget instead of multiplying the load. Without flock (not POSIX) it is shared by threads only.
+
+This file is private to ovhcloud.exchange; it may change at any time without notice.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import hashlib
+import json
+import os
+import random
+import tempfile
+import threading
+import time
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: the budget is shared by the threads of one process only
+    fcntl = None
+
+# Lowest pace the pacer falls to: one request every 10 s still finishes a job, slowly.
+MIN_RATE = 0.1
+# After a throttling signal, pace just under the rate that got through.
+SETTLE_FACTOR = 0.9
+# A second signal within the same episode (workers refused together) lowers the rate only once.
+EPISODE_SECONDS = 2.0
+# Successes raise the rate by this fraction each: about +10% after 50 requests, so probing is slow.
+PROBE_STEP = 0.002
+# Backoff when the gateway gives no Retry-After.
+BACKOFF_BASE = 1.0
+BACKOFF_MAX = 30.0
+MAX_PAUSE = 120.0
+# State older than this (a previous job) keeps its learned rate but not its schedule.
+STALE_SECONDS = 600.0
+
+
+def state_folder():
+    """The private folder of pacer states: per user, mode 0700."""
+    folder = os.path.join(tempfile.gettempdir(), "ovhcloud-exchange-pacer-{0}".format(os.getuid() if hasattr(os, "getuid") else "user"))
+    try:
+        os.mkdir(folder, 0o700)
+    except FileExistsError:
+        pass
+    return folder
+
+
+def budget_identity(endpoint, *key_parts):
+    """A file name for the budget of one key on one endpoint: a hash, so that no key is written to disk."""
+    digest = hashlib.sha256("\0".join(str(part or "") for part in (endpoint,) + key_parts).encode("utf-8"))
+    return digest.hexdigest()[:32]
+
+
+class Pacer:
+    """Paces requests for one OVH key; thread-safe; shared across processes through a state file.
+
+    ``acquire()`` before each request (it waits as needed and returns False when cancelled while
+    waiting), then ``succeeded()`` or ``throttled(retry_after)`` with what the API answered.
+    ``ceiling``: requests per second never exceeded (the modules' max_requests_per_second).
+    """
+
+    def __init__(self, identity=None, ceiling=None, folder=None, clock=time.monotonic, sleep=None, rng=random.random,
+                 cancelled=None):
+        self.ceiling = ceiling
+        self.clock = clock
+        self.rng = rng
+        self.cancelled = cancelled
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._path = None
+        self._memory = {}
+        self.waited = 0.0
+        self.signals = 0
+        if identity is not None and fcntl is not None:
+            self._path = os.path.join(folder or state_folder(), identity + ".json")
+
+    # State --------------------------------------------------------------------------------------
+
+    def _locked(self, change):
+        """Run ``change(state, now)`` under the thread lock and the file lock; returns what it returns."""
+        with self._lock:
+            if self._path is None:
+                return change(self._memory, self.clock())
+            descriptor = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                raw = b""
+                while True:
+                    chunk = os.read(descriptor, 4096)
+                    if not chunk:
+                        break
+                    raw += chunk
+                try:
+                    state = json.loads(raw.decode("utf-8")) if raw else {}
+                except ValueError:
+                    state = {}
+                now = self.clock()
+                if not isinstance(state, dict) or abs(now - state.get("touched", now)) > STALE_SECONDS:
+                    # Another job's schedule (or another boot's clock): keep only the rate it learned.
+                    state = {"rate": state.get("rate")} if isinstance(state, dict) else {}
+                result = change(state, now)
+                state["touched"] = now
+                data = json.dumps(state).encode("utf-8")
+                os.lseek(descriptor, 0, os.SEEK_SET)
+                os.ftruncate(descriptor, 0)
+                os.write(descriptor, data)
+                return result
+            finally:
+                os.close(descriptor)  # releases the flock
+
+    def _interval(self, state):
+        rates = [rate for rate in (state.get("rate"), self.ceiling) if rate]
+        return 1.0 / min(rates) if rates else 0.0
+
+    # Public -------------------------------------------------------------------------------------
+
+    def acquire(self):
+        """Wait for this request's turn; False if cancelled while waiting (send nothing then)."""
+        def book(state, now):
+            state.setdefault("since", now)
+            start = max(now, state.get("next", 0.0), state.get("pause_until", 0.0))
+            state["next"] = start + self._interval(state)
+            return start - now
+
+        delay = self._locked(book)
+        if delay > 0:
+            self.waited += delay
+            return self._wait(delay)
+        return not self._is_cancelled()
+
+    def succeeded(self):
+        """A request got a real answer: count it, and probe a little faster when paced."""
+        def count(state, now):
+            state["ok"] = state.get("ok", 0) + 1
+            if state.get("rate"):
+                state["rate"] = state["rate"] * (1.0 + PROBE_STEP)
+        self._locked(count)
+
+    def throttled(self, retry_after=None):
+        """The gateway throttled a request: every worker pauses, and the rate drops. Returns the pause."""
+        self.signals += 1
+
+        def slow_down(state, now):
+            episode = now - state.get("signal_at", -1e9) < EPISODE_SECONDS
+            state["strikes"] = state.get("strikes", 0) + 1 if episode else 1
+            if retry_after is not None:
+                pause = min(max(float(retry_after), 0.0), MAX_PAUSE)
+            else:
+                pause = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (state["strikes"] - 1)) * (0.5 + 0.5 * self.rng())
+            if not episode:
+                # What got through since the last signal is what the key allows (burst included).
+                since = max(now - state.get("since", now - 1.0), 1.0)
+                measured = state.get("ok", 0) / since
+                current = state.get("rate") or measured
+                state["rate"] = max(MIN_RATE, min(current, measured or current) * SETTLE_FACTOR)
+                state["ok"] = 0
+                state["since"] = now + pause
+                state["signal_at"] = now
+            state["pause_until"] = max(state.get("pause_until", 0.0), now + pause)
+            state["next"] = max(state.get("next", 0.0), state["pause_until"])
+            return pause
+        return self._locked(slow_down)
+
+    def rate(self):
+        """The learned rate in requests per second (None until the first throttling signal)."""
+        return self._locked(lambda state, now: state.get("rate"))
+
+    def _is_cancelled(self):
+        return bool(self.cancelled is not None and self.cancelled.is_set())
+
+    def _wait(self, delay):
+        if self._sleep is not None:
+            self._sleep(delay)
+            return not self._is_cancelled()
+        if self.cancelled is not None:
+            return not self.cancelled.wait(delay)
+        time.sleep(delay)
+        return True

@@ -119,6 +119,12 @@ def validated_options(options):
     options['smart_host'] = parse_smart_host(options.get('smart_host'))
     for option in ('helo_name', 'user', 'ca_path'):
         refuse_control_characters(option, options.get(option))
+    if options.get('ca_path'):
+        try:
+            ssl.create_default_context(cafile=options['ca_path'])
+        except (OSError, ssl.SSLError) as err:  # a missing file, or one without a PEM certificate in it
+            raise ValueError('ca_path %s cannot be used as certificate authorities: %s; give a PEM file of CA '
+                             'certificates' % (options['ca_path'], err))
     port = options.get('port', 587)
     if not 1 <= port <= 65535:
         raise ValueError('port must be between 1 and 65535, not %d' % port)

@@ -141,6 +141,8 @@ def test_module_reports_without_failing_when_fail_on_is_empty(capsys):
     ({"helo_name": "ex1.example.test\r\nMAIL FROM:<a@b>"}, "helo_name has a control character (U+000D) at position 16"),
     ({"user": "relay\nQUIT", "password": SECRET}, "user has a control character (U+000A) at position 5"),
     ({"ca_path": "/tmp/ca\n.pem"}, "ca_path has a control character (U+000A) at position 7"),
+    ({"ca_path": "/nonexistent/ca.pem"}, "ca_path /nonexistent/ca.pem cannot be used as certificate authorities"),
+    ({"ca_path": __file__}, "cannot be used as certificate authorities"),
     ({"smart_host": "smtp://127.0.0.1"}, "drop `smtp://`"),
     ({"smart_host": "127.0.0.1:587"}, "put 587 in `port`"),
     ({"smart_host": "relay.example.test\r\n"}, "smart_host has a control character (U+000D)"),

@@ -365,8 +365,8 @@ class SmartHostCheck(object):
             self.problem('certificate_name_mismatch', 'the certificate of %s is for %s, not for %s' % (
                 self.where, ', '.join(certificate['names']) or certificate['subject'], self.host),
                 'use the host name the certificate names as smart_host (the provider\'s documented name)' + skip, status)
-        if certificate.get('verified') is False and not [problem for problem in self.result['problems'][found:]
-                                                           if problem['code'] != 'certificate_expiring']:
+        named = [problem for problem in self.result['problems'][found:] if problem['code'] != 'certificate_expiring']
+        if certificate.get('verified') is False and not named:  # a refusal none of the checks above explains
             self.problem('certificate_invalid', 'the certificate of %s did not verify: %s' % (self.where, certificate['verify_error']),
                          'ask the provider to fix its certificate' + skip, status)
 

@@ -213,6 +213,16 @@ def test_implicit_tls_port_is_detected(ca):
     assert result["connector_suggestion"] == {"port": 587, "require_tls": True, "auth_mechanism": None, "max_send_size": 100}
 
 
+def test_implicit_tls_port_with_an_untrusted_certificate_is_read_and_gets_no_password(ca):
+    with smtp_server(implicit_tls_context=ca.server_context("localhost"), auth=True) as server:
+        result = check(smart_host="localhost", port=server.port, timeout=2, user=USER, password=PASSWORD)
+    assert received_no_password(server), bytes(server.received)
+    assert result["implicit_tls"] is True and codes(result) == ["certificate_untrusted", "implicit_tls"]
+    assert result["certificate"]["trusted"] is False and result["certificate"]["verified"] is False
+    assert_certificate_reported(result["certificate"], ["localhost"])
+    assert result["auth"]["tested"] is False
+
+
 def test_closed_port():
     result = check(smart_host="127.0.0.1", port=closed_port(), timeout=2)
     assert result["status"] == "unable_to_connect" and codes(result) == ["connection_refused"]

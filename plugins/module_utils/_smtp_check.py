@@ -8,6 +8,11 @@ Private to this collection. `check_smart_host(**options)` connects the way a con
 banner, EHLO, STARTTLS, EHLO again, optional AUTH), reports what it saw and what is wrong, and never
 sends a message (no MAIL FROM). It never turns on smtplib's debug output, so the AUTH exchange is not
 printed anywhere; the password is dropped from the SMTP object as soon as the login is done.
+
+The password goes only to a verified peer: AUTH runs over TLS whose chain, host name and dates were
+checked, unless the user opted out by name (`validate_certs=false` for unverified TLS, `starttls=false`
+for clear text), and each opt-out is reported as a problem of its own. When verification fails, the
+certificate is read on a separate connection that never authenticates, so that it is reported anyway.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -19,15 +24,32 @@ import smtplib
 import socket
 import ssl
 
+try:
+    from cryptography import x509
+    HAS_CRYPTOGRAPHY = True
+except ImportError:  # ansible-core depends on it; without it, an unverified certificate is reported without details
+    HAS_CRYPTOGRAPHY = False
+
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._smart_host import (
+    parse_smart_host,
+    refuse_control_characters,
+)
+
 STATUSES = ('success', 'unable_to_connect', 'tls_error', 'auth_failed', 'transient_error', 'permanent_error')
 MIN_TIMEOUT = 1
 MAX_TIMEOUT = 120
 EXPIRY_WARNING_DAYS = 14
 MEBIBYTE = 1024 * 1024
 CONNECTOR_MAX_SEND_SIZE_MB = 100
-# OpenSSL's X509_V_FLAG_NO_CHECK_TIME: verify the chain but leave the dates to us, so that an expired
-# certificate still shows its subject, issuer and expiry instead of only "certificate has expired".
-X509_V_FLAG_NO_CHECK_TIME = 0x200000
+# The ports an SMTP relay listens on; others need allow_any_port, so that the check cannot be pointed at
+# any service reachable from where the task runs.
+SMTP_PORTS = (25, 465, 587, 2525)
+# OpenSSL verification errors that come after the chain was built to a trusted authority: the dates and
+# the name (X509_V_ERR_CERT_NOT_YET_VALID, _CERT_HAS_EXPIRED, _HOSTNAME_MISMATCH, _EMAIL_MISMATCH,
+# _IP_ADDRESS_MISMATCH). Any other error means the authority is not trusted.
+VERIFY_ERRORS_OF_A_TRUSTED_CHAIN = (9, 10, 62, 63, 64)
+# RFC 5321's limit for a reply line; a longer banner is cut, never returned whole.
+MAX_BANNER_LENGTH = 512
 # Mechanisms a send connector's basic authentication can use, in the order we try them.
 BASIC_AUTH_MECHANISMS = ('LOGIN', 'PLAIN')
 
@@ -55,6 +77,72 @@ def _name(rdns):
                      'countryName': 'C', 'localityName': 'L', 'stateOrProvinceName': 'ST'}.get(key, key)
             parts.append('%s=%s' % (short, value))
     return ', '.join(parts) or None
+
+
+def _x509_name(name):
+    """'O=Example, CN=mail.example.com' from a cryptography Name, in the certificate's order like _name()."""
+    return ', '.join(attribute.rfc4514_string() for rdn in name.rdns for attribute in rdn) or None
+
+
+def describe_der_certificate(der):
+    """(subject, issuer, not_after as an aware datetime, getpeercert()-style subjectAltName) of a DER certificate."""
+    cert = x509.load_der_x509_certificate(der)
+    try:
+        alternative_names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        alternative_names = ()
+    names = []
+    for name in alternative_names:
+        if isinstance(name, x509.DNSName):
+            names.append(('DNS', name.value))
+        elif isinstance(name, x509.IPAddress):
+            names.append(('IP Address', str(name.value)))
+    not_after = getattr(cert, 'not_valid_after_utc', None) or cert.not_valid_after.replace(tzinfo=datetime.timezone.utc)
+    return _x509_name(cert.subject), _x509_name(cert.issuer), not_after, tuple(names)
+
+
+def describe_peer_certificate(sock):
+    """(subject, issuer, not_after, subjectAltName) of the peer's certificate, verified or not; Nones if unreadable."""
+    der = sock.getpeercert(binary_form=True)
+    if der and HAS_CRYPTOGRAPHY:
+        return describe_der_certificate(der)
+    cert = sock.getpeercert()  # empty unless the chain was verified
+    if not cert:
+        return None, None, None, ()
+    not_after = datetime.datetime.fromtimestamp(ssl.cert_time_to_seconds(cert['notAfter']), datetime.timezone.utc)
+    return _name(cert.get('subject')), _name(cert.get('issuer')), not_after, cert.get('subjectAltName', ())
+
+
+def validated_options(options):
+    """The options with smart_host in its ASCII form; ValueError naming the option and the fix otherwise."""
+    options = dict(options)
+    options['smart_host'] = parse_smart_host(options.get('smart_host'))
+    for option in ('helo_name', 'user', 'ca_path'):
+        refuse_control_characters(option, options.get(option))
+    if options.get('ca_path'):
+        try:
+            ssl.create_default_context(cafile=options['ca_path'])
+        except (OSError, ssl.SSLError) as err:  # a missing file, or one without a PEM certificate in it
+            raise ValueError('ca_path %s cannot be used as certificate authorities: %s; give a PEM file of CA '
+                             'certificates' % (options['ca_path'], err))
+    port = options.get('port', 587)
+    if not 1 <= port <= 65535:
+        raise ValueError('port must be between 1 and 65535, not %d' % port)
+    if port not in SMTP_PORTS and not options.get('allow_any_port'):
+        raise ValueError('port %d is not an SMTP port (%s): the check connects from where the task runs, so it only '
+                         'goes to SMTP ports; set allow_any_port=true to check a relay on another port' % (
+                             port, ', '.join(str(smtp_port) for smtp_port in SMTP_PORTS)))
+    timeout = options.get('timeout', 10)
+    if not MIN_TIMEOUT <= timeout <= MAX_TIMEOUT:
+        raise ValueError('timeout must be between %d and %d seconds, not %d' % (MIN_TIMEOUT, MAX_TIMEOUT, timeout))
+    if options.get('max_send_size') is not None and options['max_send_size'] < 1:
+        raise ValueError('max_send_size is in MB and must be at least 1, not %d' % options['max_send_size'])
+    return options
+
+
+def _is_smtp_reply(code):
+    """Whether smtplib read an SMTP reply code (it gives -1 for a line such as an SSH banner)."""
+    return 200 <= code < 600
 
 
 def host_matches(cert, host):
@@ -100,7 +188,7 @@ class SmartHostCheck(object):
     """One pre-flight run; `run()` returns the result dict documented in exchange_smarthost_check."""
 
     def __init__(self, smart_host, port=587, timeout=10, helo_name=None, starttls=True, validate_certs=True,
-                 ca_path=None, user=None, password=None, max_send_size=None, now=None):
+                 ca_path=None, user=None, password=None, max_send_size=None, allow_any_port=False, now=None):
         self.host = smart_host
         self.port = port
         self.timeout = max(MIN_TIMEOUT, min(MAX_TIMEOUT, timeout))
@@ -138,15 +226,17 @@ class SmartHostCheck(object):
 
     # -- connection --------------------------------------------------------------------------------------
 
-    def _contexts(self):
-        """(verifying context: chain checked, name and dates left to us; context that checks nothing)."""
-        verifying = ssl.create_default_context(cafile=self.ca_path) if self.ca_path else ssl.create_default_context()
-        verifying.check_hostname = False
-        verifying.verify_flags |= X509_V_FLAG_NO_CHECK_TIME
-        blind = ssl.create_default_context()
-        blind.check_hostname = False
-        blind.verify_mode = ssl.CERT_NONE
-        return verifying, blind
+    def _verifying_context(self):
+        """The only context a password may follow: chain, host name and dates checked (OpenSSL's defaults)."""
+        return ssl.create_default_context(cafile=self.ca_path) if self.ca_path else ssl.create_default_context()
+
+    @staticmethod
+    def _reading_context():
+        """A context that checks nothing, to read a refused certificate (or, with validate_certs=false, to go on)."""
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        return context
 
     def _open(self, implicit_tls=False, context=None):
         """A connected smtplib client and the banner (code, text); raises OSError/SMTPException."""
@@ -187,7 +277,10 @@ class SmartHostCheck(object):
                          'check the host and port, and that a firewall lets this machine (and OVH\'s Exchange '
                          'platform) reach it', 'unable_to_connect')
             return None
-        self.result['banner'] = '%d %s' % (code, banner)
+        if not _is_smtp_reply(code):
+            self._not_smtp(client)
+            return None
+        self.result['banner'] = ('%d %s' % (code, banner))[:MAX_BANNER_LENGTH]
         if code != 220:
             self.problem('banner_refused', '%s greeted with %d %s instead of 220' % (self.where, code, banner),
                          'the server refuses connections for now (busy, rate limit, or this address is blocked); '
@@ -198,19 +291,30 @@ class SmartHostCheck(object):
             return None
         return client
 
+    def _not_smtp(self, client):
+        """A service that does not greet like SMTP: say so, and keep what it said out of the result."""
+        client.close()
+        self.problem('not_smtp', '%s answered with something that is not an SMTP greeting: it is not an SMTP server '
+                     '(its answer is not reported)' % self.where,
+                     'check the host and the port the provider documents for SMTP (587, 2525 or 25)', 'unable_to_connect')
+
     def _probe_implicit_tls(self):
-        """Whether the port speaks TLS straight away (SMTPS); records it with its certificate."""
-        verifying, blind = self._contexts()
-        for context in (verifying, blind):
+        """Whether the port speaks TLS straight away (SMTPS); records it with its certificate. Never logs in."""
+        verify_error = None
+        for context in (self._verifying_context(), self._reading_context()):
             try:
                 client, code, banner = self._open(implicit_tls=True, context=context)
-            except ssl.SSLCertVerificationError:
+            except ssl.SSLCertVerificationError as err:
+                verify_error = err
                 continue
             except (OSError, smtplib.SMTPException):
                 return False
+            if not _is_smtp_reply(code):
+                self._not_smtp(client)
+                return True
             self.result['implicit_tls'] = True
-            self.result['banner'] = '%d %s' % (code, banner)
-            self._record_tls(client.sock, trusted=context is verifying)
+            self.result['banner'] = ('%d %s' % (code, banner))[:MAX_BANNER_LENGTH]
+            self._record_tls(client.sock, verify_error)
             self._quit(client)
             self.problem('implicit_tls', '%s speaks TLS immediately (implicit TLS, "SMTPS"); an Exchange send connector '
                          'only speaks STARTTLS, so it cannot deliver to this port' % self.where,
@@ -220,22 +324,24 @@ class SmartHostCheck(object):
 
     # -- TLS ---------------------------------------------------------------------------------------------
 
-    def _record_tls(self, sock, trusted):
+    def _record_tls(self, sock, verify_error=None):
+        """Record the TLS session and its certificate; verify_error is the verifying handshake's refusal, if any."""
         starttls = self.result['starttls']
         starttls['version'] = sock.version()
         starttls['cipher'] = (sock.cipher() or (None,))[0]
-        cert = sock.getpeercert() if trusted else None
-        certificate = {'subject': None, 'issuer': None, 'not_after': None, 'days_left': None,
-                       'names': [], 'matches_host': None, 'trusted': trusted}
+        subject, issuer, expiry, alternative_names = describe_peer_certificate(sock)
+        verified = verify_error is None
+        certificate = {
+            'subject': subject, 'issuer': issuer, 'not_after': None, 'days_left': None,
+            'names': [value for dummy, value in alternative_names],
+            'matches_host': host_matches({'subjectAltName': alternative_names}, self.host) if subject or alternative_names else None,
+            'trusted': verified or getattr(verify_error, 'verify_code', None) in VERIFY_ERRORS_OF_A_TRUSTED_CHAIN,
+            'verified': verified,
+            'verify_error': None if verified else (getattr(verify_error, 'verify_message', None) or str(verify_error)),
+        }
+        if expiry is not None:
+            certificate.update(not_after=expiry.isoformat(), days_left=int((expiry - self.now).total_seconds() // 86400))
         self.result['certificate'] = certificate
-        if cert:
-            expiry = datetime.datetime.fromtimestamp(ssl.cert_time_to_seconds(cert['notAfter']), datetime.timezone.utc)
-            certificate.update({
-                'subject': _name(cert.get('subject')), 'issuer': _name(cert.get('issuer')),
-                'not_after': expiry.isoformat(), 'days_left': int((expiry - self.now).total_seconds() // 86400),
-                'names': [value for dummy, value in cert.get('subjectAltName', ())],
-                'matches_host': host_matches(cert, self.host),
-            })
         self._certificate_problems(certificate)
         if starttls['version'] in ('SSLv3', 'TLSv1', 'TLSv1.1'):
             self.problem('tls_version_old', '%s negotiated %s, which current Exchange builds disable' % (self.where, starttls['version']),
@@ -244,10 +350,11 @@ class SmartHostCheck(object):
     def _certificate_problems(self, certificate):
         status = 'tls_error' if self.validate_certs else None
         skip = ' (or set validate_certs=false to accept it knowingly)'
+        found = len(self.result['problems'])
         if not certificate['trusted']:
-            self.problem('certificate_untrusted', 'the certificate of %s is not signed by a trusted authority (self-signed or '
-                         'a private CA)' % self.where, 'give the private CA with ca_path' + skip, status)
-            return
+            self.problem('certificate_untrusted', 'the certificate of %s (%s, issued by %s) is not signed by a trusted '
+                         'authority (self-signed or a private CA)' % (self.where, certificate['subject'], certificate['issuer']),
+                         'give the private CA with ca_path' + skip, status)
         if certificate['days_left'] is not None and certificate['days_left'] < 0:
             self.problem('certificate_expired', 'the certificate of %s (%s) expired on %s' % (
                 self.where, certificate['subject'], certificate['not_after']), 'ask the provider to renew it' + skip, status)
@@ -258,33 +365,49 @@ class SmartHostCheck(object):
             self.problem('certificate_name_mismatch', 'the certificate of %s is for %s, not for %s' % (
                 self.where, ', '.join(certificate['names']) or certificate['subject'], self.host),
                 'use the host name the certificate names as smart_host (the provider\'s documented name)' + skip, status)
+        named = [problem for problem in self.result['problems'][found:] if problem['code'] != 'certificate_expiring']
+        if certificate.get('verified') is False and not named:  # a refusal none of the checks above explains
+            self.problem('certificate_invalid', 'the certificate of %s did not verify: %s' % (self.where, certificate['verify_error']),
+                         'ask the provider to fix its certificate' + skip, status)
 
     def _starttls(self, client):
-        """STARTTLS with chain verification, retried without it on a fresh connection if the chain fails."""
-        verifying, blind = self._contexts()
+        """STARTTLS with a verifying context; if the peer's certificate is refused, _unverified_starttls."""
         try:
-            code, reply = client.starttls(context=verifying)
-            trusted = True
-        except ssl.SSLCertVerificationError:
+            code, reply = client.starttls(context=self._verifying_context())
+        except ssl.SSLCertVerificationError as err:
             client.close()
-            client = self._connect()
-            if client is None or not self._ehlo(client, before_tls=True):
-                return None
-            try:
-                code, reply = client.starttls(context=blind)
-            except (ssl.SSLError, OSError) as err:
-                return self._tls_failed(client, err)
-            trusted = False
+            return self._unverified_starttls(err)
         except (ssl.SSLError, OSError) as err:
             return self._tls_failed(client, err)
+        if not self._starttls_accepted(code, reply):
+            return client
+        self._record_tls(client.sock)
+        return client
+
+    def _unverified_starttls(self, verify_error):
+        """A separate connection whose TLS checks nothing, to read the certificate the verifying handshake refused.
+
+        _session logs in on it only when validate_certs is false; otherwise it only reads EHLO and quits.
+        """
+        client = self._connect()
+        if client is None or not self._ehlo(client, before_tls=True):
+            return client
+        try:
+            code, reply = client.starttls(context=self._reading_context())
+        except (ssl.SSLError, OSError) as err:
+            return self._tls_failed(client, err)
+        if self._starttls_accepted(code, reply):
+            self._record_tls(client.sock, verify_error)
+        return client
+
+    def _starttls_accepted(self, code, reply):
         if code != 220:
-            self.problem('starttls_refused', '%s answered STARTTLS with %d %s' % (self.where, code, _text(reply)),
+            self.problem('starttls_refused', '%s answered STARTTLS with %d %s' % (self.where, code, _text(reply)[:MAX_BANNER_LENGTH]),
                          'ask the provider why STARTTLS is refused; a connector with require_tls cannot send',
                          _reply_status(code) if code >= 400 else 'tls_error')
-            return client
+            return False
         self.result['starttls']['succeeded'] = True
-        self._record_tls(client.sock, trusted)
-        return client
+        return True
 
     def _tls_failed(self, client, err):
         self.problem('starttls_failed', 'the TLS handshake with %s failed: %s' % (self.where, err),
@@ -301,7 +424,7 @@ class SmartHostCheck(object):
         except smtplib.SMTPServerDisconnected as err:
             return self._lost(err)
         if code != 250:
-            self.problem('ehlo_refused', '%s answered EHLO with %d %s' % (self.where, code, _text(reply)),
+            self.problem('ehlo_refused', '%s answered EHLO with %d %s' % (self.where, code, _text(reply)[:MAX_BANNER_LENGTH]),
                          'retry later, or ask the provider whether this client\'s address or name is refused',
                          _reply_status(code) if code >= 400 else 'permanent_error')
             return False
@@ -403,6 +526,14 @@ class SmartHostCheck(object):
             'max_send_size': size_mb,
         }
 
+    def _login_not_tested(self, reason, fix):
+        """The password stays here: no AUTH over a session that is not what the user asked for."""
+        if not self.user:
+            return
+        self.result['auth']['tested'] = False
+        self.problem('auth_not_tested', 'login not tested: %s, so the password was not sent to %s' % (reason, self.where),
+                     fix, 'tls_error')
+
     def _session(self, client):
         if not self._ehlo(client, before_tls=True):
             return client
@@ -416,14 +547,33 @@ class SmartHostCheck(object):
                              'network in clear, and a connector with require_tls cannot send' % self.where,
                              'use the provider\'s TLS-capable port (usually 587), or set starttls=false to check a '
                              'plain-text relay knowingly', 'tls_error')
-            else:
-                client = self._starttls(client)
-                if client is None or not starttls['succeeded'] or not self._ehlo(client, before_tls=False):
-                    return client
-        if self.result['auth']['mechanisms_before_tls'] and not starttls['succeeded'] and self.user:
-            self.problem('auth_without_tls', '%s takes the password without TLS' % self.where,
-                         'use STARTTLS and smartHostAuthMechanism basicAuthRequireTLS')
+                self._login_not_tested('the server does not offer STARTTLS',
+                                       'use the provider\'s STARTTLS port; to test the login in clear text knowingly, '
+                                       'set starttls=false')
+                self._check_size()
+                return client
+            client = self._starttls(client)
+            if client is None or not starttls['succeeded']:
+                self._login_not_tested('STARTTLS did not succeed', 'fix the TLS problem above first')
+                return client
+            if not self._ehlo(client, before_tls=False):
+                return client
+            if not self.result['certificate']['verified'] and self.validate_certs:
+                self._login_not_tested('TLS not verified (%s)' % self.result['certificate']['verify_error'],
+                                       'fix the certificate problem above (a private CA goes in ca_path); to test the '
+                                       'login over TLS that is not verified, set validate_certs=false knowingly')
+                self._check_size()
+                return client
         self._authenticate(client)
+        if self.result['auth']['mechanism']:  # AUTH was sent
+            if not starttls['succeeded']:
+                self.problem('auth_without_tls', 'login tested without TLS (starttls=false): the password crossed the '
+                             'network to %s in clear' % self.where,
+                             'use STARTTLS and smartHostAuthMechanism basicAuthRequireTLS')
+            elif not self.result['certificate']['verified']:
+                self.problem('auth_over_unverified_tls', 'login tested over TLS that was not verified '
+                             '(validate_certs=false): the password went to %s, whose certificate did not verify' % self.where,
+                             'fix the certificate problem, then set validate_certs=true')
         self._check_size()
         return client
 
@@ -438,8 +588,8 @@ class SmartHostCheck(object):
 
 
 def check_smart_host(**options):
-    """Run the pre-flight; options are exchange_smarthost_check's (minus fail_on)."""
-    return SmartHostCheck(**options).run()
+    """Run the pre-flight; options are exchange_smarthost_check's (minus fail_on). ValueError on a bad option."""
+    return SmartHostCheck(**validated_options(options)).run()
 
 
 def failing_problems(result, fail_on):

@@ -23,9 +23,18 @@ description:
     cannot use.
   - It never sends a message (no C(MAIL FROM)) and never prints the SMTP dialogue, so neither the password nor the
     AUTH exchange is logged.
-  - The check runs where the task runs. Run it from where the connector's traffic would come from as closely as
-    you can; OVH's Exchange platform connects from its own addresses, which a provider's firewall may treat
-    differently from yours.
+  - The password is sent only over TLS whose certificate chain, host name and dates were verified. A server without
+    STARTTLS, or with a certificate that does not verify, gets no C(AUTH) at all, and the problem V(auth_not_tested)
+    says why. To test a login anyway, opt out by name, O(validate_certs=false) (TLS that is not verified, reported as
+    V(auth_over_unverified_tls)) or O(starttls=false) (clear text, reported as V(auth_without_tls)).
+  - The certificate the server presents is reported (subject, issuer, expiry, names) whether it verifies or not; one
+    that does not verify is read on a separate connection that never logs in.
+  - The check runs where the task runs, and connects from there. Run it from where the connector's traffic would
+    come from as closely as you can; OVH's Exchange platform connects from its own addresses, which a provider's
+    firewall may treat differently from yours.
+  - Because whoever can set its options can make that machine open connections, it only goes to the SMTP ports
+    (25, 465, 587, 2525) unless O(allow_any_port=true), and it never returns what a non-SMTP service answers (an SSH
+    banner gives the problem V(not_smtp) and no banner). See C(docs/security.md).
   - It takes no OVH credentials and is not in the C(ovhcloud.exchange.ovh) action group.
 author:
   - ovhcloud.exchange contributors (@ovhcloud-exchange)
@@ -33,15 +42,26 @@ extends_documentation_fragment:
   - ovhcloud.exchange.mail.attributes
 options:
   smart_host:
-    description: Host name (or address) of the smart host, as the send connector will have it.
+    description:
+      - Host name or IP address of the smart host, as the send connector will have it.
+      - Only the host; a scheme (V(smtp://)), a V(:port), a path, a user or spaces are refused with the fix in the
+        message. An international name is converted to its ASCII form, which RV(smart_host) returns.
     type: str
     required: true
   port:
     description:
       - TCP port of the smart host.
       - A send connector speaks STARTTLS only, so this should be the provider's submission port (587, 2525 or 25).
+      - Only 25, 465, 587 and 2525 are accepted unless O(allow_any_port=true).
     type: int
     default: 587
+  allow_any_port:
+    description:
+      - Allow a port other than the SMTP ones (25, 465, 587, 2525), for a relay on an unusual port.
+      - The check connects from where the task runs; keep this V(false) where the options come from people who should
+        not probe other services from that machine (an AWX survey, for example).
+    type: bool
+    default: false
   timeout:
     description:
       - Seconds to wait for each network step (connection, each reply, the TLS handshake).
@@ -50,18 +70,23 @@ options:
     type: int
     default: 10
   helo_name:
-    description: Name to send with EHLO. Defaults to this machine's fully qualified name.
+    description:
+      - Name to send with EHLO. Defaults to this machine's fully qualified name.
+      - Like O(smart_host), O(user) and O(ca_path), refused when it holds a control character (CR, LF...).
     type: str
   starttls:
     description:
       - Whether to upgrade the connection with STARTTLS, as a connector with C(require_tls) does.
-      - When V(true) and the server does not offer STARTTLS, the status is V(tls_error).
+      - When V(true) and the server does not offer STARTTLS, the status is V(tls_error) and no login is tried.
+      - V(false) is the opt-out for a plain-text relay; a login is then tested in clear, reported as V(auth_without_tls).
     type: bool
     default: true
   validate_certs:
     description:
-      - Whether certificate problems (untrusted, expired, issued for another name) make the status V(tls_error).
-      - When V(false) they are still reported in RV(problems), without changing the status.
+      - Whether certificate problems (untrusted, expired, issued for another name) make the status V(tls_error) and
+        keep the password from being sent (V(auth_not_tested)).
+      - When V(false) they are still reported in RV(problems), without changing the status, and the login is tested
+        over TLS that is not verified, reported as V(auth_over_unverified_tls).
     type: bool
     default: true
   ca_path:
@@ -70,7 +95,8 @@ options:
   user:
     description:
       - User name for a real AUTH login (the connector's C(user)). Without it, no login is tried.
-      - The first of C(LOGIN) and C(PLAIN) that the server offers is used.
+      - The first of C(LOGIN) and C(PLAIN) that the server offers is used, over verified TLS only (see O(validate_certs)
+        and O(starttls)).
     type: str
   password:
     description: Password for O(user).
@@ -103,8 +129,8 @@ attributes:
       - Runs wherever the task runs; the connection starts from that host.
 notes:
   - The module never reports C(changed).
-  - An expired certificate is still read (subject, issuer, expiry); a certificate from an unknown authority is not,
-    so its RV(certificate.subject) is V(null) until O(ca_path) names the authority.
+  - A certificate that does not verify (unknown authority, expired, issued for another name) is still read and
+    reported, from a separate connection that never logs in.
 seealso:
   - module: ovhcloud.exchange.exchange_mail_route
 """
@@ -149,7 +175,7 @@ status:
   type: str
   sample: success
 smart_host:
-  description: The host checked.
+  description: The host checked, in ASCII form (an international name converted).
   returned: always
   type: str
   sample: smtp-relay.example.com
@@ -159,7 +185,9 @@ port:
   type: int
   sample: 587
 banner:
-  description: The server's greeting, code included; V(null) if none was read.
+  description:
+    - The server's greeting, code included, cut at 512 characters; V(null) if none was read, or if what the port
+      answered was no SMTP greeting (problem V(not_smtp)).
   returned: always
   type: str
   sample: 220 smtp-relay.example.com ESMTP
@@ -200,12 +228,12 @@ starttls:
       type: str
       sample: TLS_AES_256_GCM_SHA384
 certificate:
-  description: The server's certificate; V(null) when no TLS session was made.
+  description: The server's certificate, whether it verified or not; V(null) when no TLS session was made.
   returned: always
   type: dict
   contains:
     subject:
-      description: Subject distinguished name; V(null) when the certificate's authority is not trusted.
+      description: Subject distinguished name.
       type: str
       sample: CN=smtp-relay.example.com
     issuer:
@@ -230,9 +258,17 @@ certificate:
       type: bool
       sample: true
     trusted:
-      description: Whether a trusted authority (the system's, or O(ca_path)) signed it, dates aside.
+      description: Whether a trusted authority (the system's, or O(ca_path)) signed it, dates and name aside.
       type: bool
       sample: true
+    verified:
+      description: Whether the TLS session was verified (chain, host name and dates); a password goes only to a verified one.
+      type: bool
+      sample: true
+    verify_error:
+      description: Why verification failed, in OpenSSL's words; V(null) when verified.
+      type: str
+      sample: "certificate has expired"
 auth:
   description: Authentication offer and the optional login test.
   returned: always
@@ -249,7 +285,8 @@ auth:
       elements: str
       sample: []
     tested:
-      description: Whether a login was tried (O(user) given).
+      description:
+        - Whether a login was tried. V(false) when O(user) is given but the session was not verified (V(auth_not_tested)).
       type: bool
       sample: true
     mechanism:
@@ -286,11 +323,12 @@ problems:
     code:
       description:
         - A stable identifier, for O(fail_on).
-        - V(unknown_host), V(connection_refused), V(connection_failed), V(no_banner), V(implicit_tls),
+        - V(unknown_host), V(connection_refused), V(connection_failed), V(no_banner), V(not_smtp), V(implicit_tls),
           V(banner_refused), V(ehlo_refused), V(connection_lost), V(starttls_not_offered), V(starttls_refused),
           V(starttls_failed), V(certificate_untrusted), V(certificate_expired), V(certificate_expiring),
-          V(certificate_name_mismatch), V(tls_version_old), V(auth_not_offered), V(auth_rejected),
-          V(auth_temporary_failure), V(auth_without_tls), V(size_too_small).
+          V(certificate_name_mismatch), V(certificate_invalid), V(tls_version_old), V(auth_not_tested),
+          V(auth_not_offered), V(auth_rejected), V(auth_temporary_failure), V(auth_without_tls),
+          V(auth_over_unverified_tls), V(size_too_small).
       type: str
       sample: size_too_small
     message:
@@ -332,11 +370,10 @@ connector_suggestion:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._smtp_check import (
-    MAX_TIMEOUT,
-    MIN_TIMEOUT,
     STATUSES,
     check_smart_host,
     failing_problems,
+    validated_options,
 )
 
 
@@ -345,6 +382,7 @@ def main():
         argument_spec=dict(
             smart_host=dict(type='str', required=True),
             port=dict(type='int', default=587),
+            allow_any_port=dict(type='bool', default=False),
             timeout=dict(type='int', default=10),
             helo_name=dict(type='str'),
             starttls=dict(type='bool', default=True),
@@ -359,20 +397,16 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    if not 1 <= params['port'] <= 65535:
-        module.fail_json(msg='port must be between 1 and 65535, not %d' % params['port'])
-    if not MIN_TIMEOUT <= params['timeout'] <= MAX_TIMEOUT:
-        module.fail_json(msg='timeout must be between %d and %d seconds, not %d' % (MIN_TIMEOUT, MAX_TIMEOUT, params['timeout']))
-    if params['max_send_size'] is not None and params['max_send_size'] < 1:
-        module.fail_json(msg='max_send_size is in MB and must be at least 1, not %d' % params['max_send_size'])
-
-    options = dict((key, value) for key, value in params.items() if key != 'fail_on')
+    try:
+        options = validated_options(dict((key, value) for key, value in params.items() if key != 'fail_on'))
+    except ValueError as err:
+        module.fail_json(msg=str(err))
     result = check_smart_host(**options)
     hits = failing_problems(result, params['fail_on'])
     if hits:
         module.fail_json(
             msg='smart host check of %s port %d: %s. %s' % (
-                params['smart_host'], params['port'], result['status'],
+                options['smart_host'], params['port'], result['status'],
                 ' '.join('%s: %s (fix: %s).' % (hit['code'], hit['message'], hit['fix']) for hit in hits)),
             changed=False, **result)
     module.exit_json(changed=False, **result)

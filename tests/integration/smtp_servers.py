@@ -5,11 +5,13 @@ setup. Certificates come from a throw-away test CA (trustme), including an expir
 """
 from __future__ import annotations
 
+import base64
 import datetime
 import email.utils
 import smtplib
 import socket
 import ssl
+import threading
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -81,6 +83,79 @@ class Mailbox:
         return "250 2.0.0 Ok: queued"
 
 
+class RecordingSMTP(SMTP):
+    """aiosmtpd's server, keeping every byte the client sent (after TLS, the decrypted text) in `received`."""
+
+    received = None
+
+    def data_received(self, data):
+        self.received.extend(data)
+        super().data_received(data)
+
+
+class RecordingController(Controller):
+    """A Controller whose sessions all write what the peer received into `.received` (one bytearray)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.received = bytearray()
+
+    def factory(self):
+        server = RecordingSMTP(self.handler, **self.SMTP_kwargs)
+        server.received = self.received
+        return server
+
+
+def password_forms(user=USER, password=PASSWORD):
+    """The password as it crosses the wire: raw, base64 (AUTH LOGIN) and base64 of PLAIN's NUL-separated triple."""
+    return [password.encode(), base64.b64encode(password.encode()),
+            base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode())]
+
+
+def auth_commands(received):
+    """The AUTH commands among the lines a server received."""
+    return [line for line in bytes(received).split(b"\r\n") if line.upper().startswith(b"AUTH")]
+
+
+def received_no_password(server):
+    """Whether a RecordingController's server never saw an AUTH command nor the password in any form."""
+    received = bytes(server.received)
+    return auth_commands(received) == [] and not any(form in received for form in password_forms())
+
+
+@contextmanager
+def banner_server(banner):
+    """A TCP listener on loopback that writes `banner` to each client and reads until it hangs up (an SSH server's
+    first move), standing for a non-SMTP service; yields its port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, dummy = listener.accept()
+            except OSError:
+                continue
+            with connection:
+                connection.settimeout(5)
+                connection.sendall(banner)
+                try:
+                    while connection.recv(4096):
+                        pass
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
 class BusyAtEhlo:
     """A handler that answers EHLO with 421, through aiosmtpd's documented handle_EHLO hook."""
 
@@ -109,12 +184,12 @@ class BusyController(Controller):
 
 @contextmanager
 def smtp_server(handler=None, *, hostname="smtp.example.test", tls_context=None, implicit_tls_context=None,
-                auth=False, controller_class=Controller, data_size_limit=SIZE_LIMIT, **smtp_options):
+                auth=False, controller_class=RecordingController, data_size_limit=SIZE_LIMIT, **smtp_options):
     """Run one aiosmtpd server on 127.0.0.1 and yield its Controller (its port is `.port`).
 
     `tls_context` offers STARTTLS; `implicit_tls_context` makes the port speak TLS at once; `auth`
     turns on AUTH LOGIN/PLAIN with USER/PASSWORD (advertised only after STARTTLS when TLS is on), or
-    with the authenticator it is given.
+    with the authenticator it is given. The default controller keeps what the peer received in `.received`.
     """
     kwargs = dict(hostname="127.0.0.1", port=free_port(), server_hostname=hostname, data_size_limit=data_size_limit)
     if tls_context is not None:

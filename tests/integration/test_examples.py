@@ -7,7 +7,8 @@ How an EXAMPLES block becomes a play:
 - OVH credentials come from the OVH_* environment, as a reader's would; the variables an example leaves to the
   reader (vault_relay_password, relay_mailboxes...) are play variables, EXAMPLE_VARS.
 - exchange_smarthost_check meets real SMTP servers on loopback (aiosmtpd): each task's `smart_host` is replaced by
-  `localhost` and `port` by the port of the loopback server standing for that name (SMART_HOSTS), a `ca_path` by the
+  `localhost` and `port` by the port of the loopback server standing for that name (SMART_HOSTS, with
+  `allow_any_port`, as these ports are not SMTP ones), a `ca_path` by the
   throw-away CA's file, and that CA is the trust store through SSL_CERT_FILE (OpenSSL's variable for the system's).
 - exchange_mail_route reads a message really relayed through a loopback server named like the examples' smart host,
   saved where the examples look for it: files/test-message.eml beside the playbook, the directory it runs in.
@@ -72,7 +73,8 @@ def prepare(module, tasks, smtp):
             task["ignore_errors"] = True
         args = task.get("ovhcloud.exchange.exchange_smarthost_check")
         if args is not None:
-            args.update(smart_host="localhost", port=smtp.ports[args["smart_host"]])
+            # The loopback servers' ports are not SMTP ports: allow them, as a reader's relay on 587 needs no option.
+            args.update(smart_host="localhost", port=smtp.ports[args["smart_host"]], allow_any_port=True)
             if "ca_path" in args:
                 args["ca_path"] = str(smtp.ca.ca_file)
     return tasks

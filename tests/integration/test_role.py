@@ -7,7 +7,7 @@ from urllib.parse import unquote
 import pytest
 
 from testlib import REPO
-from smtp_servers import PASSWORD, USER, ThrowawayCA, smtp_server
+from smtp_servers import PASSWORD, USER, ThrowawayCA, received_no_password, smtp_server
 
 PLATFORM = "private-zz111111-1"
 BASE = f"/email/exchange/{PLATFORM}/service/{PLATFORM}"
@@ -130,7 +130,7 @@ def test_remove_playbook_unbinds_and_deletes(sim, run_playbook, tmp_path):
     assert domain_default(sim, "guides.ovh") in (0, None)
 
 
-def preflight_vars(tmp_path, port, ca_file, password):
+def preflight_vars(tmp_path, port, ca_file, password, **role_vars):
     connector = {
         "name": "newsletter-relay",
         "smart_host": "localhost",
@@ -142,7 +142,9 @@ def preflight_vars(tmp_path, port, ca_file, password):
         "mailboxes": ["newsletter@mydomain.ovh"],
         "preflight": True,
     }
-    return extra_vars(tmp_path, {"send_connector_connectors": [connector], "send_connector_preflight_ca_path": str(ca_file)})
+    # The loopback relay's port is not an SMTP port, hence allow_any_port.
+    return extra_vars(tmp_path, dict({"send_connector_connectors": [connector], "send_connector_preflight_ca_path": str(ca_file),
+                                      "send_connector_preflight_allow_any_port": True}, **role_vars))
 
 
 def test_preflight_passes_then_the_role_applies(sim, run_playbook, tmp_path):
@@ -166,3 +168,26 @@ def test_preflight_failure_stops_the_role_before_any_write(sim, run_playbook, tm
     assert "auth_failed" in run.stdout, run.stdout
     assert sim.stats()["writes"] == 0
     assert connectors(sim) == []
+
+
+def test_preflight_sends_no_password_to_an_unverified_relay(sim, run_playbook, tmp_path):
+    """A relay whose certificate the role cannot verify (no ca_path) receives no AUTH, and the role stops."""
+    ca = ThrowawayCA(tmp_path)
+    with smtp_server(tls_context=ca.server_context("localhost"), auth=True) as relay:
+        run = run_playbook(APPLY, "-i", INVENTORY, "-e", preflight_vars(tmp_path, relay.port, "", PASSWORD))
+    assert run.rc != 0
+    assert received_no_password(relay), bytes(relay.received)
+    assert "certificate_untrusted" in run.stdout and "auth_not_tested" in run.stdout, run.stdout
+    assert sim.stats()["writes"] == 0
+    assert connectors(sim) == []
+
+
+def test_preflight_refuses_a_port_that_is_not_smtp(sim, run_playbook, tmp_path):
+    ca = ThrowawayCA(tmp_path)
+    with smtp_server(tls_context=ca.server_context("localhost"), auth=True) as relay:
+        run = run_playbook(APPLY, "-i", INVENTORY, "-e", preflight_vars(
+            tmp_path, relay.port, ca.ca_file, PASSWORD, send_connector_preflight_allow_any_port=False))
+    assert run.rc != 0
+    assert f"port {relay.port} is not an SMTP port" in run.stdout, run.stdout
+    assert bytes(relay.received) == b""
+    assert sim.stats()["writes"] == 0

@@ -11,6 +11,7 @@ from ansible_collections.ovhcloud.exchange.plugins.module_utils._smtp_check impo
     SmartHostCheck,
     failing_problems,
     host_matches,
+    validated_options,
 )
 from ansible_collections.ovhcloud.exchange.plugins.modules import exchange_smarthost_check
 from ansible_collections.ovhcloud.exchange.tests.unit.module_runner import run_module
@@ -53,6 +54,10 @@ def certificate(days_left, trusted=True, matches=True):
     (certificate(300, matches=False), True, ["certificate_name_mismatch"], "tls_error"),
     (certificate(-3, matches=False), True, ["certificate_expired", "certificate_name_mismatch"], "tls_error"),
     (certificate(None, trusted=False, matches=None), True, ["certificate_untrusted"], "tls_error"),
+    (certificate(-2, trusted=False, matches=False), False,
+     ["certificate_untrusted", "certificate_expired", "certificate_name_mismatch"], "success"),
+    (dict(certificate(300), verified=False, verify_error="certificate is not yet valid"), True, ["certificate_invalid"], "tls_error"),
+    (dict(certificate(-1), verified=False, verify_error="certificate has expired"), True, ["certificate_expired"], "tls_error"),
 ])
 def test_certificate_problems_and_validate_certs(cert, validate, codes, status):
     check = SmartHostCheck("smtp.example.com", validate_certs=validate)
@@ -60,6 +65,18 @@ def test_certificate_problems_and_validate_certs(cert, validate, codes, status):
     assert [problem["code"] for problem in check.result["problems"]] == codes
     assert check.result["status"] == status
     assert all(problem["fix"] for problem in check.result["problems"])
+
+
+def test_allowed_ports_are_the_smtp_ones_only(capsys):
+    for port in (25, 465, 587, 2525):
+        assert validated_options({"smart_host": "h", "port": port})["port"] == port
+    assert validated_options({"smart_host": "h", "port": 2222, "allow_any_port": True})["port"] == 2222
+    with pytest.raises(ValueError, match="set allow_any_port=true"):
+        validated_options({"smart_host": "h", "port": 2222})
+
+
+def test_international_names_are_checked_in_ascii():
+    assert validated_options({"smart_host": "bücher.example"})["smart_host"] == "xn--bcher-kva.example"
 
 
 def test_timeout_is_bounded():
@@ -96,7 +113,8 @@ def test_suggestion_follows_what_the_server_offered():
 def test_module_fails_on_a_closed_port_with_the_whole_result(capsys):
     port = closed_port()
     result, failed = run_module(exchange_smarthost_check, {
-        "smart_host": "127.0.0.1", "port": port, "timeout": 2, "user": "relay", "password": SECRET}, capsys)
+        "smart_host": "127.0.0.1", "port": port, "allow_any_port": True, "timeout": 2, "user": "relay", "password": SECRET},
+        capsys)
     assert failed and result["changed"] is False
     assert result["status"] == "unable_to_connect"
     assert [problem["code"] for problem in result["problems"]] == ["connection_refused"]
@@ -107,7 +125,8 @@ def test_module_fails_on_a_closed_port_with_the_whole_result(capsys):
 
 def test_module_reports_without_failing_when_fail_on_is_empty(capsys):
     result, failed = run_module(exchange_smarthost_check, {
-        "smart_host": "127.0.0.1", "port": closed_port(), "timeout": 2, "fail_on": []}, capsys, check_mode=True)
+        "smart_host": "127.0.0.1", "port": closed_port(), "allow_any_port": True, "timeout": 2, "fail_on": []},
+        capsys, check_mode=True)
     assert not failed and result["changed"] is False and result["status"] == "unable_to_connect"
 
 
@@ -116,9 +135,19 @@ def test_module_reports_without_failing_when_fail_on_is_empty(capsys):
     ({"timeout": 121}, "timeout must be between 1 and 120 seconds, not 121"),
     ({"port": 70000}, "port must be between 1 and 65535, not 70000"),
     ({"max_send_size": 0}, "max_send_size is in MB and must be at least 1, not 0"),
+    ({"port": 70000, "allow_any_port": True}, "port must be between 1 and 65535, not 70000"),
     ({"user": "relay"}, "parameters are required together: user, password"),
+    ({"port": 22}, "port 22 is not an SMTP port (25, 465, 587, 2525): the check connects from where the task runs"),
+    ({"helo_name": "ex1.example.test\r\nMAIL FROM:<a@b>"}, "helo_name has a control character (U+000D) at position 16"),
+    ({"user": "relay\nQUIT", "password": SECRET}, "user has a control character (U+000A) at position 5"),
+    ({"ca_path": "/tmp/ca\n.pem"}, "ca_path has a control character (U+000A) at position 7"),
+    ({"ca_path": "/nonexistent/ca.pem"}, "ca_path /nonexistent/ca.pem cannot be used as certificate authorities"),
+    ({"ca_path": __file__}, "cannot be used as certificate authorities"),
+    ({"smart_host": "smtp://127.0.0.1"}, "drop `smtp://`"),
+    ({"smart_host": "127.0.0.1:587"}, "put 587 in `port`"),
+    ({"smart_host": "relay.example.test\r\n"}, "smart_host has a control character (U+000D)"),
 ])
 def test_module_rejects_bad_input_before_connecting(capsys, args, message):
     result, failed = run_module(exchange_smarthost_check, dict({"smart_host": "127.0.0.1"}, **args), capsys)
-    assert failed and message in result["msg"]
-    assert "status" not in result
+    assert failed and message in result["msg"], result["msg"]
+    assert "status" not in result and "exception" not in result

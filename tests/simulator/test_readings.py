@@ -6,7 +6,8 @@ import time
 import pytest
 from ovh import exceptions
 
-from sim_helpers import BASE, HOSTED_BASE, PAGED, RELAY, WAIT_LIMIT, create_connector, wait_idle, wait_task
+from sim_helpers import (BASE, HOSTED_BASE, PAGED, RELAY, WAIT_LIMIT, create_connector, failed_connector_update,
+                         wait_idle, wait_task)
 
 ACCOUNT = f"{BASE}/account/contact@mydomain.ovh"
 DOMAIN = f"{BASE}/domain/mydomain.ovh"
@@ -244,13 +245,7 @@ def test_read_only_fields_accepted_and_ignored(sim):
 def test_failed_update_is_retried_and_ends_done(sim):
     sim.reset(task_error_retry=0.5)
     client = sim.client()
-    connector_id, dummy = create_connector(client)
-    sim.set_faults(script=[{"fault": "task_error"}])
-    client.put(f"{BASE}/sendConnector/{connector_id}", port=2525)
-    task_id = client.get(f"{BASE}/sendConnector/{connector_id}")["taskPendingId"]
-    assert wait_task(client, task_id)["status"] == "error"
-    connector = client.get(f"{BASE}/sendConnector/{connector_id}")
-    assert (connector["port"], connector["taskPendingId"]) == (587, 0)
+    connector_id, task_id = failed_connector_update(sim, client)
     retried = eventually(lambda: client.get(f"{BASE}/task/{task_id}"), lambda t: t["status"] == "done")
     assert retried["status"] == "done" and retried["finishDate"]
     assert client.get(f"{BASE}/sendConnector/{connector_id}")["port"] == 2525

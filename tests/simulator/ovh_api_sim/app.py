@@ -22,7 +22,7 @@ from .recorder import Recorder, redact
 from .responses import GATEWAY_HTML, TIMEOUT_HTML, html_response, json_response
 from .throttle import Throttle, retry_after_text
 
-SOCKET_ENVIRON_KEY = "ovh_api_sim.socket"  # the client's socket, put in the environ by server.py
+CHANNEL_ENVIRON_KEY = "ovh_api_sim.channel"  # the waitress channel of the client, put in the environ by server.py
 
 
 @functools.cache
@@ -128,13 +128,17 @@ class Simulator:
 
     @staticmethod
     def _drop_connection():
-        """Close the client's connection with no answer: the client sees a reset (RST)."""
-        sock = request.environ.get(SOCKET_ENVIRON_KEY)
-        if sock is None:  # not under server.py's server: nothing better to do than fail loudly
+        """Close the client's connection with no answer: the client sees a reset (RST), not a close (FIN)."""
+        channel = request.environ.get(CHANNEL_ENVIRON_KEY)
+        if channel is None:  # not under server.py's server: nothing better to do than fail loudly
             raise RuntimeError("the connection reset fault needs the simulator's own server (server.py)")
-        # The server then fails to send the answer and closes the socket, which a zero linger turns into an RST.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        sock.shutdown(socket.SHUT_RDWR)
+        # A zero linger makes close() send an RST. No shutdown(): it would send a FIN first, which a client
+        # reads as an orderly end. The server's loop closes the socket; the answer is never written.
+        channel.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with channel.outbuf_lock:
+            channel.connected = False  # waitress then drops the answer (ClientDisconnected)
+            channel.will_close = True  # and its loop closes the socket
+        channel.server.pull_trigger()
 
     def _after(self, response):
         response.headers["X-Ovh-Queryid"] = g.get("query_id", "")

@@ -15,7 +15,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import WSGITask
 
-from .app import SOCKET_ENVIRON_KEY, Simulator
+from .app import CHANNEL_ENVIRON_KEY, Simulator
 from .backend import Backend
 from .faults import RATE_NAMES, Faults, parse_spec
 from .readings import FILTER_SYNTAXES, PROFILES, ROUTE_FAMILIES, Readings, readings_for
@@ -29,11 +29,11 @@ WORKER_THREADS = 32
 
 
 class SocketTask(WSGITask):
-    """Puts the client's socket in the WSGI environ, so that the reset fault can drop the connection."""
+    """Puts the client's channel in the WSGI environ, so that the reset fault can drop the connection."""
 
     def get_environment(self):
         environ = super().get_environment()
-        environ[SOCKET_ENVIRON_KEY] = self.channel.socket
+        environ[CHANNEL_ENVIRON_KEY] = self.channel
         return environ
 
 

@@ -7,7 +7,7 @@ import pytest
 import requests
 from ovh import exceptions
 
-from sim_helpers import BASE, PAGED, RELAY, create_connector, failed_connector_update, wait_task
+from sim_helpers import BASE, PAGED, RELAY, create_connector, failed_connector_update
 
 
 def paged(client, path, **headers):

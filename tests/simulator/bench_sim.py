@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ovh_api_sim.app import signature  # noqa: E402
+from ovh_api_sim.auth import signature  # noqa: E402
 from ovh_api_sim.testing import SimulatorProcess  # noqa: E402
 
 BASE = "/email/exchange/private-zz111111-1/service/private-zz111111-1"

@@ -36,3 +36,15 @@ def wait_idle(client, path):
         if not obj["taskPendingId"] or time.monotonic() > deadline:
             return obj
         time.sleep(0.05)
+
+
+def failed_connector_update(sim, client):
+    """A connector whose PUT (port 2525) ended in `error` (a scripted task_error): (connector id, task id)."""
+    connector_id, dummy = create_connector(client)
+    sim.set_faults(script=[{"fault": "task_error"}])
+    client.put(f"{BASE}/sendConnector/{connector_id}", port=2525)
+    task_id = client.get(f"{BASE}/sendConnector/{connector_id}")["taskPendingId"]
+    assert wait_task(client, task_id)["status"] == "error"
+    connector = client.get(f"{BASE}/sendConnector/{connector_id}")
+    assert (connector["port"], connector["taskPendingId"]) == (587, 0)
+    return connector_id, task_id

@@ -194,3 +194,55 @@ def test_unknown_service_and_objects_are_404(backend):
     assert error_of(backend.list_connectors, "nope", "nope").status == 404
     assert error_of(backend.get_task, ORG, SVC, 1).body["message"] == "The requested object (id = 1) does not exist"
     assert error_of(backend.get_domain, ORG, SVC, "unknown.ovh").status == 404
+
+
+# ----------------------------------------------------------------- readings, on a fake clock
+def backend_with(clock, **readings):
+    from ovh_api_sim.readings import readings_for
+
+    return Backend(load_seed(), task_seconds=3, clock=clock, readings=readings_for(**readings))
+
+
+def test_late_write_timeline(clock):
+    backend = backend_with(clock, late_writes=2)
+    backend.update_account(ORG, SVC, "contact@mydomain.ovh", {"displayName": "Desk"})
+    hidden = backend.get_account(ORG, SVC, "contact@mydomain.ovh")
+    assert (hidden["displayName"], hidden["taskPendingId"]) == ("Contact", 0)
+    assert backend.task_objects(ORG, SVC) == []
+    clock.now += 2  # visible: pending, todo for a third of the task's time
+    (task,) = backend.task_objects(ORG, SVC)
+    assert task["status"] == "todo"
+    assert backend.get_account(ORG, SVC, "contact@mydomain.ovh")["taskPendingId"] == task["id"]
+    clock.now += 3
+    done = backend.get_account(ORG, SVC, "contact@mydomain.ovh")
+    assert (done["displayName"], done["taskPendingId"]) == ("Desk", 0)
+
+
+def test_retry_after_error_survives_a_state_reload(clock):
+    backend = backend_with(clock, task_error_retry=5)
+    backend.task_fails = lambda: True
+    task = backend.create_connector(ORG, SVC, dict(CONNECTOR))
+    clock.now += 3
+    assert backend.list_connectors(ORG, SVC) == [] and backend.get_task(ORG, SVC, task["id"])["status"] == "error"
+    reloaded = backend_with(clock, task_error_retry=5)
+    reloaded.load_state(backend.snapshot())  # as a restart with --state-file does
+    clock.now += 5
+    assert reloaded.get_task(ORG, SVC, task["id"])["status"] == "done"
+    (connector_id,) = reloaded.list_connectors(ORG, SVC)
+    assert reloaded.get_connector(ORG, SVC, connector_id)["state"] == "ok"
+    assert reloaded.snapshot()["services"][0]["connector_secrets"][str(connector_id)] == {"user": None,
+                                                                                          "password": None}
+
+
+def test_earlier_task_ending_does_not_release_a_later_write(clock):
+    backend = backend_with(clock, writes_while_pending=True)
+    backend.update_account(ORG, SVC, "contact@mydomain.ovh", {"displayName": "First"})
+    clock.now += 1
+    backend.update_account(ORG, SVC, "contact@mydomain.ovh", {"displayName": "Second"})
+    second = backend.get_account(ORG, SVC, "contact@mydomain.ovh")["taskPendingId"]
+    clock.now += 2  # the first task ends: its change applies, the second still owns the account
+    account = backend.get_account(ORG, SVC, "contact@mydomain.ovh")
+    assert (account["displayName"], account["taskPendingId"]) == ("First", second)
+    clock.now += 1
+    account = backend.get_account(ORG, SVC, "contact@mydomain.ovh")
+    assert (account["displayName"], account["taskPendingId"]) == ("Second", 0)

@@ -7,7 +7,7 @@ import pytest
 import requests
 from ovh import exceptions
 
-from sim_helpers import BASE, PAGED, RELAY, create_connector, wait_task
+from sim_helpers import BASE, PAGED, RELAY, create_connector, failed_connector_update
 
 
 def paged(client, path, **headers):
@@ -167,14 +167,7 @@ def test_random_resets_split_between_before_and_after_on_writes(sim):
 
 
 def test_task_error_fault(sim):
-    client = sim.client()
-    connector_id, dummy = create_connector(client)
-    sim.set_faults(script=[{"fault": "task_error"}])
-    client.put(f"{BASE}/sendConnector/{connector_id}", port=2525)
-    pending = client.get(f"{BASE}/sendConnector/{connector_id}")["taskPendingId"]
-    assert wait_task(client, pending)["status"] == "error"
-    connector = client.get(f"{BASE}/sendConnector/{connector_id}")
-    assert connector["port"] == 587 and connector["taskPendingId"] == 0
+    failed_connector_update(sim, sim.client())  # it asserts the error and that nothing was applied
 
 
 def test_faults_rejects_unknown_settings(sim):

@@ -115,8 +115,10 @@ def check_object(obj, model_name, schema):
     return problems
 
 
+# Tasks have no table: the simulator renders them (backend.render_task); test_served_objects_match_the_schema
+# checks a served one.
 MODELS = {"email.exchange.sendConnector": models.SEND_CONNECTOR, "email.exchange.Account": models.ACCOUNT,
-          "email.exchange.Domain": models.DOMAIN, "email.exchange.Task": models.TASK}
+          "email.exchange.Domain": models.DOMAIN}
 
 
 @pytest.mark.parametrize("model_name", sorted(MODELS))
@@ -130,8 +132,10 @@ def test_simulator_models_match_the_schema(schema, model_name):
         enum_model = schema["models"].get(prop["type"])
         if enum_model and "enum" in enum_model and type_name in models.ENUMS and type_name != "TaskFunctionEnum":
             assert sorted(models.ENUMS[type_name]) == sorted(enum_model["enum"]), name
-    if model_name == "email.exchange.Task":
-        assert set(models.ENUMS["TaskFunctionEnum"]) <= set(schema["models"]["email.exchange.TaskFunctionEnum"]["enum"])
+
+
+def test_task_functions_exist_in_the_schema(schema):
+    assert set(models.ENUMS["TaskFunctionEnum"]) <= set(schema["models"]["email.exchange.TaskFunctionEnum"]["enum"])
 
 
 def test_served_objects_match_the_schema(schema, sim):

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 from ovh import exceptions
 
 from ovh_api_sim.server import parse_args, write_atomically
@@ -108,3 +109,70 @@ def test_control_plane_answers_only_loopback_clients():
     outside = simulator.app.test_client().get("/_sim/state", environ_base={"REMOTE_ADDR": "192.0.2.7"})
     inside = simulator.app.test_client().get("/_sim/health", environ_base={"REMOTE_ADDR": "127.0.0.1"})
     assert (outside.status_code, inside.status_code) == (403, 200)
+
+
+def test_control_plane_checks_host_names(sim):
+    health = f"{sim.base_url}/_sim/health"
+    assert requests.get(health, timeout=30).status_code == 200
+    assert requests.get(health, headers={"Host": f"localhost:{sim.port}"}, timeout=30).status_code == 200
+    assert requests.get(health, headers={"Host": f"[::1]:{sim.port}"}, timeout=30).status_code == 200
+    rebound = requests.get(f"{sim.base_url}/_sim/state", headers={"Host": f"attacker.example:{sim.port}"}, timeout=30)
+    assert rebound.status_code == 403 and "Host" in rebound.json()["message"]
+
+
+def test_control_plane_accepts_only_json_bodies(sim):
+    client = sim.client()
+    connector_id, dummy = create_connector(client)
+    reset = f"{sim.base_url}/_sim/reset"
+    # What a cross-site page can send without a preflight: text/plain, a form, or no body at all.
+    for headers, data in (({"Content-Type": "text/plain"}, "{}"),
+                          ({"Content-Type": "application/x-www-form-urlencoded"}, "accounts=5"),
+                          ({}, None)):
+        answer = requests.post(reset, headers=headers, data=data, timeout=30)
+        assert answer.status_code == 415, (headers, answer.text)
+    put = requests.put(f"{sim.base_url}/_sim/faults", data='{"500": 1}', headers={"Content-Type": "text/plain"},
+                       timeout=30)
+    assert put.status_code == 415 and sim.faults()["rates"]["500"] == 0
+    assert client.get(f"{BASE}/sendConnector") == [connector_id]  # nothing was reset
+    assert requests.post(reset, json={}, timeout=30).status_code == 200
+    assert client.get(f"{BASE}/sendConnector") == []
+
+
+def test_generated_platforms(sim):
+    sim.reset(platforms=12, platform_accounts=3)
+    client = sim.client()
+    organizations = client.get("/email/exchange")
+    assert len(organizations) == 14 and "private-zz900001-1" in organizations
+    offers = {}
+    for number in range(1, 13):
+        name = next(o for o in organizations if o.endswith(f"-zz9{number:05d}-1"))
+        base = f"/email/exchange/{name}/service/{name}"
+        offers[name] = client.get(base)["offer"]
+        assert sorted(client.get(f"{base}/domain")) == [f"platform{number:03d}-alt.ovh", f"platform{number:03d}.ovh"]
+        assert client.get(f"{base}/account") == [f"user{i:03d}@platform{number:03d}.ovh" for i in (1, 2, 3)]
+    assert sorted(set(offers.values())) == ["dedicated", "dedicatedCluster", "hosted", "provider"]
+    assert offers["hosted-zz900004-1"] == "hosted" and offers["provider-zz900012-1"] == "provider"
+    sim.reset()
+    assert len(client.get("/email/exchange")) == 2
+
+
+def test_readings_platforms_and_fair_use_from_the_command_line():
+    with SimulatorProcess(api_profile="pessimistic", late_writes=0.2, unpaged_routes=["task"], platforms=6,
+                          platform_accounts=2, rate_limit="600/min", burst=50, rate_limit_answer="408") as sim:
+        readings = sim.readings()
+        assert readings["late_writes"] == 0.2 and readings["unpaged_routes"] == ["task"]
+        assert readings["connector_listed_after_task"] and readings["filter_syntax"] == "manager"
+        assert (readings["rate_limit"], readings["burst"], readings["rate_limit_answer"]) == (10.0, 50.0, "408")
+        client = sim.client()
+        assert len(client.get("/email/exchange")) == 8
+        assert client.get("/email/exchange/provider-zz900006-1/service/provider-zz900006-1/account") == [
+            "user001@platform006.ovh", "user002@platform006.ovh"]
+        sim.reset(late_writes=0)  # a reset keeps the start-up readings, but for what its body says
+        assert sim.readings()["late_writes"] == 0 and sim.readings()["no_batch"] is True
+
+
+def test_bad_reading_flags_fail_with_a_message():
+    for argv in (["--api-profile", "grumpy"], ["--unpaged-routes", "mailbox"], ["--rate-limit", "4/h"],
+                 ["--rate-limit-answer", "503"], ["--filter-syntax", "sql"]):
+        with pytest.raises(SystemExit):
+            parse_args(argv)

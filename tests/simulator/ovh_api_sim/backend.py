@@ -7,58 +7,17 @@ call first settles the tasks whose time is up, so no background thread is needed
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import hashlib
-import random
-import re
 import threading
 import time
-from zoneinfo import ZoneInfo
 
 from . import models
+from .errors import ApiError, bad_request, not_found
+from .objects import iso
+from .query import like_matcher
+from .readings import Readings
+from .seed import build_state
 
-try:  # OVH answers in Paris local time, with an offset (e.g. +02:00).
-    API_TZ = ZoneInfo("Europe/Paris")
-except Exception:  # pragma: no cover - systems without tzdata
-    API_TZ = dt.timezone.utc
-
-TASK_ID_START = 113924189  # the guide's example task id, so ids look like real ones
 OFFERS_WITH_SEND_CONNECTORS = ("dedicated", "dedicatedCluster")
-
-
-class ApiError(Exception):
-    """An answer other than 200: `status`, and the JSON body OVH would send."""
-
-    def __init__(self, status, message, cls=None, error_code=None, http_code=None):
-        super().__init__(message)
-        self.status = status
-        self.body = {"message": message}
-        if cls:
-            self.body["class"] = cls
-        if error_code:
-            self.body["errorCode"] = error_code
-        if http_code:
-            self.body["httpCode"] = http_code
-
-
-def bad_request(message):
-    return ApiError(400, message, cls="Client::BadRequest")
-
-
-def not_found(message):
-    return ApiError(404, message, cls="Client::NotFound")
-
-
-def iso(timestamp):
-    if timestamp is None:
-        return None
-    return dt.datetime.fromtimestamp(timestamp, API_TZ).isoformat(timespec="seconds")
-
-
-def like_matcher(pattern):
-    """OVH's `like`: `%` matches any run of characters; case-insensitive (a guess)."""
-    regex = ".*".join(re.escape(part) for part in str(pattern).split("%"))
-    return re.compile(f"^{regex}$", re.IGNORECASE | re.DOTALL).match
 
 
 def validate_body(body, spec, *, read_only=None, allow_null=None):
@@ -94,40 +53,39 @@ def model_body_spec(model):
     return writable, read_only, nullable
 
 
-def validate_put(body, put_spec):
+def validate_put(body, put_spec, accept_read_only=False):
+    """Check a PUT body; returns it without its read-only fields when those are accepted (and ignored)."""
     writable, read_only, nullable = put_spec
+    if accept_read_only and isinstance(body, dict):
+        body = {k: v for k, v in body.items() if k not in read_only}
     validate_body(body, writable, read_only=read_only, allow_null=nullable)
+    return body
 
 
 CONNECTOR_PUT = model_body_spec(models.SEND_CONNECTOR)
 ACCOUNT_PUT = model_body_spec(models.ACCOUNT)
 
 
-def _stable_guid(text):
-    digest = hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - identifiers, not security
-    return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
-
-
 class Backend:
     """The whole simulated state. Thread-safe: one lock around every operation."""
 
-    def __init__(self, seed, task_seconds=1.0, clock=time.time, rng=None, extra_accounts=0):
+    def __init__(self, seed, task_seconds=1.0, clock=time.time, task_fails=None, readings=None, **generated):
+        """`task_fails()` says whether the task being created ends in `error` (the faults' hook); `readings`
+        the API readings (docs/simulator.md); `generated` the load_seed options (extra_accounts, platforms,
+        platform_accounts)."""
         self.clock = clock
         self.task_seconds = float(task_seconds)
-        self.rng = rng or random.Random(0)
-        self.task_fails = lambda: self.rng.random() < self.task_error_rate
-        self.task_error_rate = 0.0
+        self.task_fails = task_fails or (lambda: False)
+        self.readings = readings or Readings()
         self.lock = threading.RLock()
         self.version = 0  # bumped on each mutation (the state file writer watches it)
-        self.load_seed(seed, extra_accounts)
+        self.load_seed(seed, **generated)
 
     # ----------------------------------------------------------------- seeding and snapshots
-    def load_seed(self, seed, extra_accounts=0):
+    def load_seed(self, seed, extra_accounts=0, platforms=0, platform_accounts=5):
         """Replace the whole state with a seed (see docs/simulator.md for the format)."""
-        from .seed import build_state  # local import: seed builds dicts with this module's helpers
-
         with self.lock:
-            self.state = build_state(seed, self.clock(), extra_accounts)
+            self.state = build_state(seed, self.clock(), extra_accounts, platforms, platform_accounts)
             self._index()
             self._mutated()
 
@@ -146,10 +104,10 @@ class Backend:
         # JSON object keys are strings: connectors and tasks are keyed by str(id) in the state.
         self.services = {(s["organization"], s["name"]): s for s in self.state["services"]}
         self.pending = sorted(
-            (t["_due"], int(t["id"]), key)
+            (t["_due"] if t["_final"] is None else t["_retry_due"], int(t["id"]), key)
             for key, s in self.services.items()
             for t in s["tasks"].values()
-            if t["_final"] is None
+            if t["_final"] is None or t.get("_retry_due") is not None
         )
 
     def _mutated(self):
@@ -185,25 +143,59 @@ class Backend:
             if task and task["_final"] is None:
                 self._finish(service, task)
                 changed = True
+            elif task and task.get("_retry_due") == due:
+                self._retry(service, task)
+                changed = True
         if changed:
             self._mutated()
+
+    @staticmethod
+    def _table(service, task):
+        kind, key = task["_target"]
+        return service[{"connector": "connectors", "account": "accounts", "domain": "domains"}[kind]], key
 
     def _finish(self, service, task):
         outcome = task["_outcome"]
         task["_final"] = outcome
-        kind, key = task["_target"]
-        table = service[{"connector": "connectors", "account": "accounts", "domain": "domains"}[kind]]
+        table, key = self._table(service, task)
         obj = table.get(key)
         if obj is None:
             return
+        if obj.get("taskPendingId") not in (task["id"], 0, None):
+            # A later write was accepted while this task was pending (writes_while_pending): it owns the
+            # object now, and its change, applied when it ends, wins.
+            if outcome == "done":
+                self._apply(service, task, obj, table, key, release=False)
+            return
         obj["taskPendingId"] = 0
         if outcome == "error":
+            if self.readings.task_error_retry:  # OVH retries it later (a reading): keep what it needs
+                task["_retry_due"] = task["_due"] + self.readings.task_error_retry
+                self.pending.append((task["_retry_due"], int(task["id"]), (service["organization"], service["name"])))
+                self.pending.sort()
             if task["function"] == "addSendConnector":
-                del table[key]  # a failed creation leaves nothing behind
-                service["connector_secrets"].pop(key, None)
+                task["_object"] = {**table.pop(key), "state": "ok"}  # a failed creation leaves nothing behind
+                task["_secrets_kept"] = service["connector_secrets"].pop(key, None)
             else:
                 obj["state"] = "ok"
             return
+        self._apply(service, task, obj, table, key)
+
+    def _retry(self, service, task):
+        """The retry of a task that ended in `error` (the task_error_retry reading): it ends `done` now."""
+        task["_final"] = task["_outcome"] = "done"
+        task["_due"] = task.pop("_retry_due")
+        table, key = self._table(service, task)
+        if task["function"] == "addSendConnector":
+            table[key] = task.pop("_object")
+            service["connector_secrets"][key] = task.pop("_secrets_kept")
+            return
+        obj = table.get(key)
+        if obj is not None:
+            self._apply(service, task, obj, table, key, release=False)
+
+    def _apply(self, service, task, obj, table, key, release=True):
+        """A successful task's effect on its object."""
         if task["function"] == "deleteSendConnector":
             del table[key]
             service["connector_secrets"].pop(key, None)
@@ -213,18 +205,26 @@ class Backend:
         if secrets is not None:
             service["connector_secrets"][key] = secrets
         obj.update(change)
-        obj["state"] = "ok"
+        if release:
+            obj["state"] = "ok"
         if change and "lastUpdateDate" in obj:
             obj["lastUpdateDate"] = iso(self.clock())
 
-    def _new_task(self, service, function, target, change=None):
+    def _new_task(self, service, function, target, change=None, late=False, hidden=False):
+        """A task, due in task_seconds. `late`: the write stays invisible for `late_writes` seconds first
+        (a reading). `hidden`: no task for the client to see, only the delayed change (sbr_without_task)."""
         now = self.clock()
         task_id = self._next_id("task")
         outcome = "error" if self.task_fails() else "done"
+        delay = self.readings.late_writes if late else 0.0
         task = {
-            "id": task_id, "function": function, "_created": now, "_due": now + self.task_seconds,
+            "id": task_id, "function": function, "_created": now, "_due": now + delay + self.task_seconds,
             "_outcome": outcome, "_final": None, "_target": list(target), "_change": change,
         }
+        if delay:
+            task["_visible"] = now + delay
+        if hidden:
+            task.update(_hidden=True, _due=now + delay, _outcome="done")
         service["tasks"][str(task_id)] = task
         self.pending.append((task["_due"], task_id, (service["organization"], service["name"])))
         self.pending.sort()
@@ -236,7 +236,7 @@ class Backend:
         final = task["_final"]
         if final:
             status = final
-        elif now < task["_created"] + self.task_seconds / 3:
+        elif now < task.get("_visible", task["_created"]) + self.task_seconds / 3:
             status = "todo"
         else:
             status = "doing"
@@ -244,6 +244,21 @@ class Backend:
         finish = iso(task["_due"]) if final == "done" else None
         return {"finishDate": finish, "function": task["function"], "id": task["id"], "status": status,
                 "todoDate": iso(task["_created"])}
+
+    def _task_shown(self, task, now):
+        """Whether a client can see a task yet (late_writes, sbr_without_task readings)."""
+        return not task.get("_hidden") and task.get("_visible", 0) <= now
+
+    def _shown(self, service, obj, now):
+        """An account or domain as a client sees it: a write still invisible leaves taskPendingId at 0."""
+        task = service["tasks"].get(str(obj.get("taskPendingId") or 0))
+        if task is not None and not self._task_shown(task, now):
+            return {**obj, "taskPendingId": 0}
+        return obj
+
+    def _connector_shown(self, connector):
+        """connector_listed_after_task: a connector being created is not there yet for clients."""
+        return not (self.readings.connector_listed_after_task and connector["state"] == "creating")
 
     # ----------------------------------------------------------------- lookups
     def _service(self, org, svc):
@@ -259,7 +274,10 @@ class Backend:
         return obj
 
     def _connector(self, service, connector_id):
-        return self._get(service, "connectors", str(connector_id), "id")
+        connector = self._get(service, "connectors", str(connector_id), "id")
+        if not self._connector_shown(connector):
+            raise not_found(f"The requested object (id = {connector_id}) does not exist")
+        return connector
 
     @staticmethod
     def _check_connector_reference(service, body, field):
@@ -295,12 +313,12 @@ class Backend:
     def list_connectors(self, org, svc):
         with self.lock:
             self._settle()
-            return [c["id"] for c in self._service(org, svc)["connectors"].values()]
+            return [c["id"] for c in self._service(org, svc)["connectors"].values() if self._connector_shown(c)]
 
     def connectors(self, org, svc):
         with self.lock:
             self._settle()
-            return [dict(c) for c in self._service(org, svc)["connectors"].values()]
+            return [dict(c) for c in self._service(org, svc)["connectors"].values() if self._connector_shown(c)]
 
     def get_connector(self, org, svc, connector_id):
         with self.lock:
@@ -312,7 +330,8 @@ class Backend:
             self._settle()
             service = self._service(org, svc)
             validate_body(body, models.SEND_CONNECTOR_CREATE)
-            if service["info"]["offer"] not in OFFERS_WITH_SEND_CONNECTORS:
+            offer = service["info"]["offer"]
+            if offer not in OFFERS_WITH_SEND_CONNECTORS and not self.readings.connectors_on_any_offer:
                 raise ApiError(403, "Send connectors are only available on Private and Trusted Exchange "
                                     f"platforms; this service's offer is {service['info']['offer']}",
                                cls="Client::Forbidden")
@@ -356,7 +375,7 @@ class Backend:
             self._settle()
             service = self._service(org, svc)
             connector = self._connector(service, connector_id)
-            validate_put(body, CONNECTOR_PUT)
+            body = validate_put(body, CONNECTOR_PUT, self.readings.accept_read_only_fields)
             self._check_connector_values(body)
             self._require_idle(connector, "send connector")
             task = self._new_task(service, "setSendConnector", ("connector", str(connector_id)), dict(body))
@@ -422,8 +441,12 @@ class Backend:
         """Accounts matching the list route's query filters (schema: accountLicense `=`, others like)."""
         with self.lock:
             self._settle()
-            accounts = self._service(org, svc)["accounts"]
+            service = self._service(org, svc)
+            accounts = service["accounts"]
             filters = {k: v for k, v in (filters or {}).items() if v is not None}
+            if self.readings.late_writes:
+                now = self.clock()
+                accounts = {k: self._shown(service, a, now) for k, a in accounts.items()}
             if not filters:
                 return list(accounts.values())
             exact = filters.get("primaryEmailAddress")
@@ -444,25 +467,27 @@ class Backend:
     def get_account(self, org, svc, address):
         with self.lock:
             self._settle()
-            return dict(self._account(self._service(org, svc), address))
+            service = self._service(org, svc)
+            return dict(self._shown(service, self._account(service, address), self.clock()))
 
     def update_account(self, org, svc, address, body):
         with self.lock:
             self._settle()
             service = self._service(org, svc)
             account = self._account(service, address)
-            validate_put(body, ACCOUNT_PUT)
+            body = validate_put(body, ACCOUNT_PUT, self.readings.accept_read_only_fields)
             self._check_connector_reference(service, body, "sendConnectorId")
             spam = body.get("spamAndVirusConfiguration")
             if spam is not None and spam.get("deleteVirus") is False:
                 raise bad_request("spamAndVirusConfiguration.deleteVirus cannot be disabled on this platform")
             if "quota" in body and body["quota"] < 1:
                 raise bad_request("quota must be positive")
-            self._require_idle(account, "account")
+            if not self.readings.writes_while_pending:
+                self._require_idle(account, "account")
             change = dict(body)
             if spam is not None:
                 change["spamAndVirusConfiguration"] = {**account["spamAndVirusConfiguration"], **spam}
-            task = self._new_task(service, "setAccount", ("account", address), change)
+            task = self._new_task(service, "setAccount", ("account", address), change, late=True)
             account["taskPendingId"] = task["id"]
             return None
 
@@ -471,7 +496,9 @@ class Backend:
             self._settle()
             service = self._service(org, svc)
             self._account(service, address)
-            return [t["id"] for t in service["tasks"].values() if t["_target"] == ["account", address]]
+            now = self.clock()
+            return [t["id"] for t in service["tasks"].values()
+                    if t["_target"] == ["account", address] and self._task_shown(t, now)]
 
     def account_task(self, org, svc, address, task_id):
         with self.lock:
@@ -479,7 +506,7 @@ class Backend:
             service = self._service(org, svc)
             self._account(service, address)
             task = service["tasks"].get(str(task_id))
-            if task is None or task["_target"] != ["account", address]:
+            if task is None or task["_target"] != ["account", address] or not self._task_shown(task, self.clock()):
                 raise not_found(f"The requested object (id = {task_id}) does not exist")
             return self.render_task(task)
 
@@ -487,7 +514,9 @@ class Backend:
     def domain_objects(self, org, svc, filters=None):
         with self.lock:
             self._settle()
-            domains = list(self._service(org, svc)["domains"].values())
+            service = self._service(org, svc)
+            now = self.clock()
+            domains = [self._shown(service, d, now) for d in service["domains"].values()]
             for name, value in (filters or {}).items():
                 if value is not None:
                     domains = [d for d in domains if d.get(name) == value]
@@ -496,7 +525,8 @@ class Backend:
     def get_domain(self, org, svc, name):
         with self.lock:
             self._settle()
-            return copy.deepcopy(self._get(self._service(org, svc), "domains", name, "name"))
+            service = self._service(org, svc)
+            return copy.deepcopy(self._shown(service, self._get(service, "domains", name, "name"), self.clock()))
 
     def change_default_sbr(self, org, svc, name, body):
         with self.lock:
@@ -509,8 +539,14 @@ class Backend:
             change = dict(body)
             if change.get("sbrDefault") == "":
                 change["sbrDefault"] = None
-            task = self._new_task(service, "setDomain", ("domain", name), change)
-            domain["taskPendingId"] = task["id"]
+            if self.readings.sbr_without_task and not self.readings.late_writes:
+                domain.update(change)  # no task at all: the new default at once
+                self._mutated()
+                return None
+            task = self._new_task(service, "setDomain", ("domain", name), change, late=True,
+                                  hidden=self.readings.sbr_without_task)
+            if not task.get("_hidden"):
+                domain["taskPendingId"] = task["id"]
             return None
 
     # ----------------------------------------------------------------- tasks
@@ -518,56 +554,13 @@ class Backend:
         with self.lock:
             self._settle()
             now = self.clock()
-            return [self.render_task(t, now) for t in self._service(org, svc)["tasks"].values()]
+            return [self.render_task(t, now) for t in self._service(org, svc)["tasks"].values()
+                    if self._task_shown(t, now)]
 
     def get_task(self, org, svc, task_id):
         with self.lock:
             self._settle()
             task = self._service(org, svc)["tasks"].get(str(task_id))
-            if task is None:
+            if task is None or not self._task_shown(task, self.clock()):
                 raise not_found(f"The requested object (id = {task_id}) does not exist")
             return self.render_task(task)
-
-
-def new_account(address, account_id, now_iso, **fields):
-    """A mailbox as GET returns it; `fields` override the defaults (seed values)."""
-    login, dummy_at, domain = address.partition("@")
-    first = fields.pop("firstName", login.capitalize())
-    account = {
-        "SAMAccountName": f"{login[:15]}", "accountLicense": "standard", "authenticationPolicyId": None,
-        "city": None, "company": None, "configured": True, "countryCode": None, "creationDate": now_iso,
-        "currentUsage": 0, "customIsolationId": None, "deleteAtExpiration": None,
-        "deleteOutlookAtExpiration": None, "description": None, "displayName": first, "domain": domain,
-        "exchangeGuid": _stable_guid("exchange" + address), "expirationDate": None,
-        "expirationOutlookDate": None, "fax": None, "firstName": first, "forwardingEmail": None,
-        "guid": _stable_guid(address), "hiddenFromGAL": False, "id": account_id, "initial": None,
-        "jobDepartment": None, "jobTitle": None, "lastLogoffDate": None, "lastLogonDate": None,
-        "lastName": None, "lastUpdateDate": None, "litigation": False, "litigationPeriod": None,
-        "login": login, "mailSenderDisplay": None, "mailingFilter": ["vaderetro"], "mobile": None,
-        "numberOfAliases": 0, "office": None, "outlookLicense": False, "owaLimited": False,
-        "passwordLastUpdate": now_iso, "phone": None, "postalCode": None, "primaryEmailAddress": address,
-        "quota": 50, "region": None, "renewOutlookPeriod": None, "renewPeriod": "yearly",
-        "sbrDestination": None, "sendConnectorId": None,
-        "spamAndVirusConfiguration": {"checkDKIM": True, "checkSPF": True, "deleteSpam": False,
-                                      "deleteVirus": True, "putInJunk": True, "tagSpam": True,
-                                      "tagVirus": True},
-        "spamDetected": False, "spamTicketNumber": None, "state": "ok", "storeCopyOfEmail": False,
-        "streetAddress": None, "taskPendingId": 0,
-    }
-    account.update(fields)
-    return account
-
-
-def new_domain(name, platform, **fields):
-    domain = {
-        "cnameToCheck": None, "dkimDiagnostics": {"errorCode": None, "message": None, "state": "disabled"},
-        "domainAliases": [], "domainValidated": True, "expectedAutodiscoverSRV": f"0 0 443 {platform}.mail.ovh.net",
-        "expectedMX": ["mx0.mail.ovh.net", "mx1.mail.ovh.net"], "expectedSPF": "v=spf1 include:mx.ovh.com ~all",
-        "isAliasDomain": False, "main": False, "mxIsValid": True, "mxRecord": ["mx0.mail.ovh.net"],
-        "mxRelay": None, "name": name, "organization2010": None, "sbrDefault": None,
-        "sendConnectorIdDefault": None, "spfIsValid": True, "spfRecord": ["v=spf1 include:mx.ovh.com ~all"],
-        "srvIsValid": True, "srvRecord": [f"0 0 443 {platform}.mail.ovh.net"], "state": "ok",
-        "taskPendingId": 0, "type": "authoritative",
-    }
-    domain.update(fields)
-    return domain

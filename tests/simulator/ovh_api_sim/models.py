@@ -63,13 +63,6 @@ CHANGE_DEFAULT_SBR = {
     "sendConnectorIdDefault": ("long", False),
 }
 
-TASK = {
-    "finishDate": ("datetime", True, True),
-    "function": ("TaskFunctionEnum", False, True),
-    "id": ("long", False, True),
-    "status": ("TaskStatusEnum", False, True),
-    "todoDate": ("datetime", False, True),
-}
 
 _ACCOUNT_NULLABLE_STRINGS = (
     "city", "company", "description", "displayName", "firstName", "forwardingEmail", "initial",

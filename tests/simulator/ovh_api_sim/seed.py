@@ -5,9 +5,14 @@ from importlib import resources
 
 import yaml
 
-from .backend import iso, new_account, new_domain
+from .objects import iso, new_account, new_domain
 
 DEFAULT_SEED_NAME = "default_seed.yaml"
+TASK_ID_START = 113924189  # the guide's example task id, so ids look like real ones
+CONNECTOR_ID_START = 29  # the guide's example connector id
+# `--platforms N`: offers in turn, so any N >= 6 holds every offer (two thirds can have connectors).
+GENERATED_OFFERS = ("dedicated", "dedicatedCluster", "dedicated", "hosted", "dedicated", "provider")
+OFFER_PREFIXES = {"dedicated": "private", "dedicatedCluster": "trusted", "hosted": "hosted", "provider": "provider"}
 CONNECTOR_DEFAULTS = {
     "default": False, "dnsRouting": False, "lastUpdateDate": None, "maxSendSize": 100, "port": 25,
     "requireTLS": False, "smartHostAuthMechanism": "none", "state": "ok", "taskPendingId": 0,
@@ -24,8 +29,28 @@ def load_seed(path=None):
     return yaml.safe_load(text)
 
 
-def build_state(seed, now, extra_accounts=0):
-    """The state dict (JSON-ready) that the backend works on."""
+def generated_platforms(count, accounts_each=5):
+    """`count` seed services with deterministic names, offers in turn, two domains and mailboxes each.
+
+    Platform n (from 1) of offer O is `<prefix>-zz9nnnnn-1` (prefix private, trusted, hosted or provider),
+    its domains `platformNNN.ovh` (main) and `platformNNN-alt.ovh`, its mailboxes `userMMM@platformNNN.ovh`.
+    """
+    services = []
+    for number in range(1, count + 1):
+        offer = GENERATED_OFFERS[(number - 1) % len(GENERATED_OFFERS)]
+        name = f"{OFFER_PREFIXES[offer]}-zz9{number:05d}-1"
+        domain = f"platform{number:03d}.ovh"
+        services.append({
+            "organization": name, "name": name, "offer": offer, "displayName": f"Platform {number:03d} ({offer})",
+            "domains": [{"name": domain, "main": True}, {"name": f"platform{number:03d}-alt.ovh"}],
+            "accounts": [{"primaryEmailAddress": f"user{index:03d}@{domain}", "firstName": f"User {index:03d}",
+                          "company": f"Platform {number:03d}"} for index in range(1, accounts_each + 1)],
+        })
+    return services
+
+
+def build_state(seed, now, extra_accounts=0, platforms=0, platform_accounts=5):
+    """The state dict (JSON-ready) that the backend works on; `platforms` adds generated services."""
     if isinstance(seed, str):
         seed = yaml.safe_load(seed)
     now_iso = iso(now)
@@ -39,11 +64,11 @@ def build_state(seed, now, extra_accounts=0):
             },
             "oauth2_clients": {c["client_id"]: c["client_secret"] for c in creds.get("oauth2_clients", [])},
         },
-        "counters": {"task": 113924188, "connector": 28, "account": 1000},
+        "counters": {"task": TASK_ID_START - 1, "connector": CONNECTOR_ID_START - 1, "account": 1000},
         "services": [],
     }
     counters = state["counters"]
-    services = seed.get("services") or []
+    services = list(seed.get("services") or []) + generated_platforms(platforms, platform_accounts)
     # `--accounts N` mailboxes go to the first service that names a generated_accounts_domain.
     generated_target = next((i for i, s in enumerate(services) if s.get("generated_accounts_domain")), 0)
     for index, item in enumerate(services):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -14,10 +15,12 @@ from waitress.channel import HTTPChannel
 from waitress.server import TcpWSGIServer
 from waitress.task import WSGITask
 
-from .app import SOCKET_ENVIRON_KEY, Simulator
+from .app import CHANNEL_ENVIRON_KEY, Simulator
 from .backend import Backend
 from .faults import RATE_NAMES, Faults, parse_spec
+from .readings import FILTER_SYNTAXES, PROFILES, ROUTE_FAMILIES, Readings, readings_for
 from .seed import load_seed
+from .throttle import Throttle, parse_answers, parse_rate
 
 STATE_FLUSH_SECONDS = 0.2
 # Waitress runs requests on a pool of threads: one per request in flight, and every request can
@@ -26,11 +29,11 @@ WORKER_THREADS = 32
 
 
 class SocketTask(WSGITask):
-    """Puts the client's socket in the WSGI environ, so that the reset fault can drop the connection."""
+    """Puts the client's channel in the WSGI environ, so that the reset fault can drop the connection."""
 
     def get_environment(self):
         environ = super().get_environment()
-        environ[SOCKET_ENVIRON_KEY] = self.channel.socket
+        environ[CHANNEL_ENVIRON_KEY] = self.channel
         return environ
 
 
@@ -67,11 +70,42 @@ def parse_args(argv=None):
     parser.add_argument("--no-object-lists", action="store_true",
                         help="ignore X-Pagination-Mode and X-Ovh-Batch (plain id lists only)")
     parser.add_argument("--token-seconds", type=int, default=3600, help="lifetime of OAuth2 access tokens")
+    parser.add_argument("--platforms", type=int, default=0,
+                        help="add N generated platforms (offers in turn: dedicated, dedicatedCluster, dedicated, "
+                        "hosted, dedicated, provider), each with two domains and --platform-accounts mailboxes")
+    parser.add_argument("--platform-accounts", type=int, default=5, help="mailboxes per generated platform")
+    fair_use = parser.add_argument_group("fair use (a token bucket per consumer key; off by default)")
+    fair_use.add_argument("--rate-limit", default="0", help="e.g. 4/s or 60/min (a bare number is per second)")
+    fair_use.add_argument("--burst", type=float, default=None, help="bucket size (default: one second's worth, >= 1)")
+    fair_use.add_argument("--rate-limit-answer", default="429",
+                          help="429 (JSON, Retry-After), 408 (HTML page), reset (connection reset), a comma-separated "
+                          "mix, or mix")
+    readings = parser.add_argument_group("API readings (docs/simulator.md, 'Readings'); all off by default")
+    readings.add_argument("--api-profile", choices=sorted(PROFILES), default="friendly",
+                          help="pessimistic turns on every unfriendly reading; the flags below add to it")
+    for field in dataclasses.fields(Readings):
+        flag = "--" + field.name.replace("_", "-")
+        default = getattr(Readings(), field.name)
+        if isinstance(default, bool):
+            readings.add_argument(flag, action="store_true", default=None)
+        elif isinstance(default, float):
+            readings.add_argument(flag, type=float, default=None, metavar="SECONDS")
+        elif isinstance(default, list):
+            readings.add_argument(flag, default=None, metavar=",".join(ROUTE_FAMILIES))
+        else:
+            readings.add_argument(flag, choices=FILTER_SYNTAXES, default=None)
     args = parser.parse_args(argv)
     try:
         args.fault_settings = parse_spec(args.faults)
     except ValueError as error:
         parser.error(f"--faults: {error}")
+    overrides = {f.name: getattr(args, f.name) for f in dataclasses.fields(Readings) if getattr(args, f.name) is not None}
+    try:
+        args.readings = readings_for(args.api_profile, **overrides).to_dict()
+        args.throttle = {"rate": parse_rate(args.rate_limit), "burst": args.burst,
+                         "answers": parse_answers(args.rate_limit_answer)}
+    except ValueError as error:
+        parser.error(str(error))
     return args
 
 
@@ -126,29 +160,47 @@ class StateFile:
         self.save()
 
 
+RESET_OPTIONS = ("accounts", "seed", "task_seconds", "platforms", "platform_accounts", "api_profile",
+                 "rate_limit", "burst", "rate_limit_answer")
+
+
 def build(args):
-    """The backend, faults and Flask simulator for parsed arguments (no socket yet)."""
+    """The backend, faults, readings, throttle and Flask simulator for parsed arguments (no socket yet)."""
     seed = load_seed(args.seed)
-    backend = Backend(seed, task_seconds=args.task_seconds, extra_accounts=args.accounts)
     rates = {**dict.fromkeys(RATE_NAMES, 0.0),
              **{k: v for k, v in args.fault_settings.items() if k not in ("retry_after", "seed")}}
     fault_options = {"retry_after": args.fault_settings.get("retry_after", 1.0), "latency_ms": args.latency_ms,
                      "object_lists": not args.no_object_lists, "seed": int(args.fault_settings.get("seed", 0))}
     faults = Faults(rates, **fault_options)
+    readings = Readings().update(args.readings)
+    generated = {"extra_accounts": args.accounts, "platforms": args.platforms,
+                 "platform_accounts": args.platform_accounts}
+    # The faults decide which tasks fail: their hook is the backend's, from the start.
+    backend = Backend(seed, task_seconds=args.task_seconds, task_fails=faults.task_fails, readings=readings,
+                      **generated)
+    throttle = Throttle(**args.throttle)
 
     def reseed(body):
-        """POST /_sim/reset: the start-up world (or the given seed/accounts), start-up faults."""
-        unknown = set(body) - {"accounts", "seed", "task_seconds"}
+        """POST /_sim/reset: the start-up world, faults, readings and fair use, with the body's changes."""
+        reading_names = set(Readings().to_dict())
+        unknown = set(body) - set(RESET_OPTIONS) - reading_names
         if unknown:
             raise ValueError(f"unknown reset option(s): {', '.join(sorted(unknown))}")
-        if "task_seconds" in body:
-            backend.task_seconds = float(body["task_seconds"])
-        else:
-            backend.task_seconds = args.task_seconds
-        backend.load_seed(body.get("seed") or seed, extra_accounts=int(body.get("accounts", args.accounts)))
+        new_readings = readings_for(body.get("api_profile", args.api_profile)).to_dict() if "api_profile" in body \
+            else dict(args.readings)
+        new_readings.update({k: v for k, v in body.items() if k in reading_names})
+        readings.update(new_readings)
+        throttle.configure(
+            parse_rate(body.get("rate_limit", args.rate_limit)),
+            body.get("burst", args.burst),
+            parse_answers(body.get("rate_limit_answer", args.rate_limit_answer)))
+        backend.task_seconds = float(body.get("task_seconds", args.task_seconds))
+        backend.load_seed(body.get("seed") or seed, extra_accounts=int(body.get("accounts", args.accounts)),
+                          platforms=int(body.get("platforms", args.platforms)),
+                          platform_accounts=int(body.get("platform_accounts", args.platform_accounts)))
         faults.update({"rates": rates, **fault_options, "methods": None, "script": []})
 
-    simulator = Simulator(backend, faults, reseed, token_seconds=args.token_seconds)
+    simulator = Simulator(backend, faults, reseed, token_seconds=args.token_seconds, throttle=throttle)
     return backend, simulator
 
 

@@ -19,11 +19,28 @@ class SimulatorError(RuntimeError):
     pass
 
 
-class SimulatorProcess:
-    """A simulator on a free loopback port (or `--port` from `args`), stopped on exit."""
+def option_flags(options):
+    """Keyword options as command-line flags: api_profile="pessimistic" -> --api-profile pessimistic,
+    no_batch=True -> --no-batch, unpaged_routes=["task"] -> --unpaged-routes task (None or False: left out)."""
+    flags = []
+    for name, value in options.items():
+        if value is None or value is False:
+            continue
+        flags.append("--" + name.replace("_", "-"))
+        if value is not True:
+            flags.append(",".join(value) if isinstance(value, (list, tuple)) else str(value))
+    return flags
 
-    def __init__(self, args=()):
-        self.args = list(args)
+
+class SimulatorProcess:
+    """A simulator on a free loopback port (or `--port` from `args`), stopped on exit.
+
+    `args` are command-line flags; keyword `options` are more of them, by name (see option_flags), e.g.
+    SimulatorProcess(api_profile="pessimistic", rate_limit="4/s", burst=8, platforms=12).
+    """
+
+    def __init__(self, args=(), **options):
+        self.args = list(args) + option_flags(options)
         self.process = None
         self.port = None
         self.env = {}
@@ -106,9 +123,18 @@ class SimulatorProcess:
             return json.loads(response.read())
 
     def reset(self, **options):
-        """Back to the start-up world, zeroed statistics, start-up faults (options: accounts, seed,
-        task_seconds)."""
+        """Back to the start-up world, zeroed statistics, start-up faults, readings and fair use (options:
+        accounts, seed, task_seconds, platforms, platform_accounts, api_profile, rate_limit, burst,
+        rate_limit_answer, and any reading by name, e.g. late_writes=0.5), until the next reset."""
         return self._control("POST", "/_sim/reset", options)
+
+    def readings(self):
+        """The API readings in force, and the fair-use settings (rate_limit, burst, rate_limit_answer)."""
+        return self._control("GET", "/_sim/readings")
+
+    def set_readings(self, **readings):
+        """Change some readings until the next reset, e.g. set_readings(no_batch=True)."""
+        return self._control("PUT", "/_sim/readings", readings)
 
     def stats(self):
         return self._control("GET", "/_sim/stats")

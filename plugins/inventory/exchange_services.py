@@ -15,7 +15,7 @@ description:
     organization's services and each service's details) and makes one host per service, named after the service
     (for Private and Trusted Exchange, the platform name, for example C(private-zz111111-1)).
   - By default only the offers that can have send connectors are kept (Private and Trusted Exchange,
-    V(dedicated), V(dedicatedCluster), and V(provider)); the services it leaves out are named in a warning.
+    V(dedicated) and V(dedicatedCluster)); the services it leaves out (V(hosted), V(provider)) are named in a warning.
   - Every host is in the group O(group) and gets the variables C(ovh_exchange_organization),
     C(ovh_exchange_service), C(ovh_exchange_offer), C(ovh_exchange_state), C(ovh_exchange_display_name),
     C(ovh_exchange_hostname) (the platform's server) and C(ovh_exchange_domains) (the names of its domains).
@@ -93,7 +93,7 @@ options:
       - An empty list keeps every offer, V(hosted) included.
     type: list
     elements: str
-    default: [dedicated, dedicatedCluster, provider]
+    default: [dedicated, dedicatedCluster]
   organizations:
     description:
       - Keep only the organizations whose name matches one of these shell patterns (C(private-*)). Organizations left
@@ -161,10 +161,9 @@ from ansible.errors import AnsibleError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.utils.display import Display
 
-# Every import of the collection's private layer is here, in one place.
+# The only import of the collection's private layer.
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import (
     HAS_OVH, ExchangeClient, OvhApiError, build_sdk_client, encode_segment)
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._connectors import OFFERS_WITH_SEND_CONNECTORS
 
 display = Display()
 
@@ -252,13 +251,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return platforms
 
     def _report_left_out(self, left_out, offers):
-        names = ", ".join("{0} ({1})".format(p["service"], p["offer"]) for p in left_out)
-        if list(offers) == list(OFFERS_WITH_SEND_CONNECTORS):
-            display.warning(
-                "{0} left out {1} Exchange service(s) whose offer cannot have send connectors: {2}. Set the option "
-                "offers (an empty list keeps every offer) to include them.".format(self.NAME, len(left_out), names))
-        else:
-            display.v("{0}: left out by the offers option: {1}".format(self.NAME, names))
+        display.warning(
+            "{0} left out {1} Exchange service(s) whose offer is not in the offers option ({2}): {3}. Send connectors "
+            "exist on Private and Trusted Exchange only; set offers (an empty list keeps every offer) to change this.".format(
+                self.NAME, len(left_out), ", ".join(offers),
+                ", ".join("{0} ({1})".format(p["service"], p["offer"]) for p in left_out)))
 
     # Hosts -------------------------------------------------------------------------------------------
 

@@ -10,8 +10,9 @@ import yaml
 
 from testlib import ansible_env
 
-# Mixed offers, as an account of a service provider has: the default filter keeps all but `hosted`.
-OFFERS = ("dedicated", "dedicatedCluster", "provider")
+# The offers that can have send connectors (Private, Trusted); the seed adds others that the plugin leaves out.
+OFFERS = ("dedicated", "dedicatedCluster")
+OTHER_OFFERS = ("hosted", "provider")
 PLUGIN = "ovhcloud.exchange.exchange_services"
 
 
@@ -36,8 +37,13 @@ def credentials(prefix="demo"):
     }
 
 
-def platforms_seed(count, mailbox_count=3, hosted=2, first=1, prefix="demo"):
-    """`count` platforms of mixed offers (numbers first..), each with its domain and mailboxes, and `hosted` Hosted ones."""
+def other_name(offer, number):
+    return f"{offer}-zz{900000 + number}-1"
+
+
+def platforms_seed(count, mailbox_count=3, others=1, first=1, prefix="demo"):
+    """`count` platforms of mixed offers (numbers first..), each with its domain and mailboxes, then `others`
+    Hosted and `others` Provider ones."""
     services = []
     for number in range(first, first + count):
         services.append({
@@ -47,11 +53,12 @@ def platforms_seed(count, mailbox_count=3, hosted=2, first=1, prefix="demo"):
             "accounts": [{"primaryEmailAddress": address} for address in mailboxes(number, mailbox_count)],
             "connectors": [],
         })
-    for number in range(1, hosted + 1):
-        name = f"hosted-zz{900000 + first + number}-1"
-        services.append({"organization": name, "name": name, "offer": "hosted",
-                         "domains": [{"name": f"hosted{first + number}.example", "main": True}],
-                         "accounts": [{"primaryEmailAddress": f"info@hosted{first + number}.example"}], "connectors": []})
+    for offer in OTHER_OFFERS:
+        for number in range(first, first + others):
+            name = other_name(offer, number)
+            services.append({"organization": name, "name": name, "offer": offer,
+                             "domains": [{"name": f"{offer}{number}.example", "main": True}],
+                             "accounts": [{"primaryEmailAddress": f"info@{offer}{number}.example"}], "connectors": []})
     return {"credentials": credentials(prefix), "services": services}
 
 

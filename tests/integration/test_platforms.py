@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from platforms_support import (
-    ansible_inventory, connector_vars, mailboxes, platform_domain, platform_name, platforms_seed, service_state,
-    write_inventory)
+    OTHER_OFFERS, ansible_inventory, connector_vars, mailboxes, other_name, platform_domain, platform_name,
+    platforms_seed, service_state, write_inventory)
 from testlib import REPO, ansible_env, run_ansible_playbook
 
 PLAYBOOK = REPO / "playbooks" / "send_connector_platforms.yml"
@@ -25,9 +25,14 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def platforms(sim):
-    """The session simulator reseeded with 12 platforms of mixed offers and 2 Hosted ones."""
+    """The session simulator reseeded with 12 Private and Trusted platforms, a Hosted and a Provider one."""
     sim.reset(seed=platforms_seed(PLATFORMS))
     return sim
+
+
+def others():
+    """The services of other offers in the seed, by name: {name: offer}."""
+    return {other_name(offer, 1): offer for offer in OTHER_OFFERS}
 
 
 def exchange_requests(sim):
@@ -50,17 +55,16 @@ def test_inventory_lists_the_platforms_with_their_variables_and_groups(platforms
     host = data["_meta"]["hostvars"][platform_name(5)]
     assert host["ovh_exchange_organization"] == platform_name(5)
     assert host["ovh_exchange_service"] == platform_name(5)
-    assert host["ovh_exchange_offer"] == "provider"
+    assert host["ovh_exchange_offer"] == "dedicatedCluster"
     assert host["ovh_exchange_state"] == "ok"
     assert host["ovh_exchange_domains"] == [platform_domain(5)]
     assert host["relay_host"] == "smtp." + platform_domain(5)
     assert set(data["first_three"]["hosts"]) == {platform_name(n) for n in (1, 2, 3)}
-    assert set(data["offer_dedicated"]["hosts"]) == {platform_name(n) for n in (3, 6, 9, 12)}
-    assert set(data["offer_dedicatedCluster"]["hosts"]) == {platform_name(n) for n in (1, 4, 7, 10)}
-    assert set(data["offer_provider"]["hosts"]) == {platform_name(n) for n in (2, 5, 8, 11)}
-    # The Hosted platforms are left out by default, and the warning names them.
-    assert not any(name.startswith("hosted-") for name in data["_meta"]["hostvars"])
-    assert "hosted-zz900002-1 (hosted)" in proc.stderr and "hosted-zz900003-1 (hosted)" in proc.stderr
+    assert set(data["offer_dedicated"]["hosts"]) == {platform_name(n) for n in range(2, PLATFORMS + 1, 2)}
+    assert set(data["offer_dedicatedCluster"]["hosts"]) == {platform_name(n) for n in range(1, PLATFORMS + 1, 2)}
+    # The Hosted and Provider platforms are left out by default, and the warning names them.
+    assert not set(others()) & set(data["_meta"]["hostvars"])
+    assert all(f"{name} ({offer})" in " ".join(proc.stderr.split()) for name, offer in others().items())
     # One organization list, a service list and a GET per organization, a domain list per platform kept.
     assert platforms.stats()["total"] == 1 + 2 * (PLATFORMS + 2) + PLATFORMS
     assert all(r["method"] == "GET" for r in platforms.requests())
@@ -68,21 +72,21 @@ def test_inventory_lists_the_platforms_with_their_variables_and_groups(platforms
 
 def test_inventory_filters_by_offer_and_organization(platforms, tmp_path):
     data, proc = ansible_inventory(write_inventory(tmp_path / "all", {"offers": []}), platforms.env)
-    assert {"hosted-zz900002-1", "hosted-zz900003-1"} <= set(data["ovh_exchange_platforms"]["hosts"])
+    assert set(others()) <= set(data["ovh_exchange_platforms"]["hosts"])
     assert len(data["ovh_exchange_platforms"]["hosts"]) == PLATFORMS + 2
     assert "left out" not in proc.stderr
 
     platforms.reset(seed=platforms_seed(PLATFORMS))
     data, proc = ansible_inventory(write_inventory(tmp_path / "some", {
-        "organizations": ["private-zz10000[12]-1"], "offers": ["dedicatedCluster", "provider"], "domains": False,
+        "organizations": ["private-zz10000[123]-1"], "offers": ["dedicatedCluster"], "domains": False,
     }), platforms.env)
-    assert set(data["ovh_exchange_platforms"]["hosts"]) == {platform_name(1), platform_name(2)}
+    assert set(data["ovh_exchange_platforms"]["hosts"]) == {platform_name(1), platform_name(3)}
     assert "ovh_exchange_domains" not in data["_meta"]["hostvars"][platform_name(1)]
     # Organizations left out by the pattern cost no request; no domain list was read.
     paths = {r["path"] for r in exchange_requests(platforms)}
     assert not any(platform_name(5) in path for path in paths)
     assert not any(path.endswith("/domain") for path in paths)
-    assert platforms.stats()["total"] == 1 + 2 * 2
+    assert platforms.stats()["total"] == 1 + 2 * 3
 
 
 def test_inventory_cache_makes_the_second_load_free(platforms, tmp_path):

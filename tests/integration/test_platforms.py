@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import yaml
 
 from platforms_support import (
     OTHER_OFFERS, ansible_inventory, connector_vars, mailboxes, other_name, platform_domain, platform_name,
@@ -199,3 +200,64 @@ def test_slices_in_parallel_processes_converge_every_platform(platforms, tmp_pat
         assert run.rc == 0, run.stdout + run.stderr
         assert set(platform_stats(run)) == {platform_name(n) for n in slices[index]}
     assert_converged(platforms, numbers)
+
+
+# Several OVH accounts in one job ---------------------------------------------------------------------
+
+
+def vaulted(text, password):
+    from ansible.parsing.vault import VaultLib, VaultSecret
+
+    return VaultLib([("default", VaultSecret(password.encode()))]).encrypt(text).decode()
+
+
+def test_two_accounts_in_one_run_each_platform_with_its_own_vaulted_credentials(platforms, tmp_path):
+    """Account A's credentials come from OVH_* (the job's AWX credential); account B's platforms are the
+    group customer_b, whose vaulted group_vars hold B's endpoint and keys, for the role and the inventory."""
+    from ovh_api_sim.testing import SimulatorProcess
+
+    password = "test-vault-password"
+    password_file = tmp_path / "vault-password"
+    password_file.write_text(password)
+    platforms.reset(seed=platforms_seed(3, others=0))
+    seed_b = tmp_path / "seed-b.yaml"
+    seed_b.write_text(yaml.safe_dump(platforms_seed(3, others=0, first=101, prefix="customer-b")))
+
+    with SimulatorProcess(args=["--seed", str(seed_b), "--task-seconds", "0.2"]) as account_b:
+        keys_b = account_b.env
+        assert keys_b["OVH_CONSUMER_KEY"] == "customer-b-consumer-key"
+        source_b = "\n".join([
+            "plugin: ovhcloud.exchange.exchange_services",
+            f"endpoint: {keys_b['OVH_ENDPOINT']}",
+            f"application_key: {keys_b['OVH_APPLICATION_KEY']}",
+            "application_secret: !vault |",
+            *("  " + line for line in vaulted(keys_b["OVH_APPLICATION_SECRET"], password).splitlines()),
+            "consumer_key: !vault |",
+            *("  " + line for line in vaulted(keys_b["OVH_CONSUMER_KEY"], password).splitlines()),
+            "groups:",
+            "  customer_b: true",
+            "",
+        ])
+        numbers_a, numbers_b = [1, 2, 3], [101, 102, 103]
+        inventory = write_inventory(tmp_path / "inventory", {}, name="customer-a.exchange_services.yml", host_vars={
+            platform_name(n): connector_vars(n) for n in numbers_a + numbers_b})
+        write_inventory(inventory, source_b, name="customer-b.exchange_services.yml")
+        (inventory / "group_vars" / "customer_b").mkdir(parents=True)
+        (inventory / "group_vars" / "customer_b" / "vault.yml").write_text(vaulted(yaml.safe_dump({
+            "send_connector_endpoint": keys_b["OVH_ENDPOINT"],
+            "send_connector_application_key": keys_b["OVH_APPLICATION_KEY"],
+            "send_connector_application_secret": keys_b["OVH_APPLICATION_SECRET"],
+            "send_connector_consumer_key": keys_b["OVH_CONSUMER_KEY"],
+        }), password))
+
+        run = run_ansible_playbook(PLAYBOOK, tmp_path, env=platforms.env, args=(
+            "-i", str(inventory), "--forks", "4", "--vault-password-file", str(password_file)))
+        assert run.rc == 0, run.stdout + run.stderr
+        assert_converged(platforms, numbers_a)
+        assert_converged(account_b, numbers_b)
+        # Each account saw only its own platforms, and the secrets stayed out of the output.
+        assert not any("zz100101" in r["path"] for r in platforms.requests())
+        assert not any("zz100001" in r["path"] for r in account_b.requests())
+        assert account_b.stats()["writes"] > 0
+        for secret in (keys_b["OVH_APPLICATION_SECRET"], keys_b["OVH_CONSUMER_KEY"]):
+            assert secret not in run.stdout + run.stderr

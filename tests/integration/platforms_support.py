@@ -33,7 +33,11 @@ def credentials(prefix="demo"):
     return {
         "applications": [{"key": f"{prefix}-application-key", "secret": f"{prefix}-application-secret"}],
         "consumer_keys": [{"key": f"{prefix}-consumer-key", "application_key": f"{prefix}-application-key",
-                           "rules": [{"method": method, "path": "/*"} for method in ("GET", "POST", "PUT", "DELETE")]}],
+                           "rules": [{"method": method, "path": "/*"} for method in ("GET", "POST", "PUT", "DELETE")]},
+                          # What docs/credentials.md says the inventory plugin needs, and nothing more.
+                          {"key": f"{prefix}-inventory-consumer-key", "application_key": f"{prefix}-application-key",
+                           "rules": [{"method": "GET", "path": "/email/exchange"},
+                                     {"method": "GET", "path": "/email/exchange/*"}]}],
     }
 
 

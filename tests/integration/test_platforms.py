@@ -262,3 +262,13 @@ def test_two_accounts_in_one_run_each_platform_with_its_own_vaulted_credentials(
         assert account_b.stats()["writes"] > 0
         for secret in (keys_b["OVH_APPLICATION_SECRET"], keys_b["OVH_CONSUMER_KEY"]):
             assert secret not in run.stdout + run.stderr
+
+
+def test_inventory_with_the_awx_credential_types_injected_environment(platforms, tmp_path):
+    """As an AWX inventory update runs it: only the credential type's variables, blank OAuth2 fields included."""
+    from test_awx_runner import injected_environment
+
+    env = injected_environment(platforms)
+    assert env["OVH_CLIENT_ID"] == "" and env["OVH_CLIENT_SECRET"] == ""
+    data, dummy = ansible_inventory(write_inventory(tmp_path / "inventory", {}), env)
+    assert set(data["ovh_exchange_platforms"]["hosts"]) == {platform_name(n) for n in range(1, PLATFORMS + 1)}

@@ -1,23 +1,123 @@
 #!/usr/bin/env bash
-# The supported ansible-core releases other than the main venv's (2.19): 2.16, 2.17 and 2.18, each in its
-# own virtualenv: the unit tests, then the example playbook against the simulator, twice (the second run
-# must change nothing). `make compat`, in `make test`. CORE_VERSIONS="2.16" narrows it.
+# `make compat`: every supported ansible-core release other than the main venv's, each on the Python its
+# users run it with, in its own virtualenv: the unit tests, then the example playbook against the
+# simulator twice (the second run must change nothing).
+#
+#   CORE_MATRIX="2.21@3.12"   narrows it (entries are <ansible-core>@<python>)
+#   COMPAT_JOBS=2             how many versions run at once (default 2)
+#   OVH_EXCHANGE_REQUIRE_ALL_CORES=1 (set by .ci/run): a missing interpreter fails instead of skipping.
+#
+# Virtualenvs are .venv-core<version>-py<python> under the repository, kept between runs and reused when
+# their ansible-core and Python still match the entry; a stale one (another minor, another Python, a
+# pre-release once the final is out, an edited requirements.txt) is rebuilt.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
-PYTHON="${PYTHON:-python3}"
-CORE_VERSIONS="${CORE_VERSIONS:-2.16 2.17 2.18}"
+# shellcheck source=tests/tools/pythons.sh
+source "$REPO/tests/tools/pythons.sh"
+CORE_MATRIX="${CORE_MATRIX:-2.16@3.11 2.17@3.11 2.18@3.11 2.20@3.12 2.21@3.12 2.22@3.13}"
+COMPAT_JOBS="${COMPAT_JOBS:-2}"
+REQUIRE_ALL="${OVH_EXCHANGE_REQUIRE_ALL_CORES:-}"
+LOGS="$REPO/tests/output/compat"
+PIP=(-m pip install --quiet --disable-pip-version-check)
 
 cd "$REPO"
-for version in $CORE_VERSIONS; do
-    venv="$REPO/.venv-core$version"
-    next="${version%.*}.$(( ${version#*.} + 1 ))"
-    if [[ ! -x "$venv/bin/ansible-playbook" ]]; then
-        "$PYTHON" -m venv "$venv"
-        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "ansible-core>=$version,<$next" pytest \
-            -r "$REPO/requirements.txt"
+mkdir -p "$LOGS"
+
+# The venv's wanted contents, so an edit of requirements.txt rebuilds it.
+requirements_key() {
+    printf '%s %s\n' "$1" "$(sha256sum "$REPO/requirements.txt" | cut -c1-16)"
+}
+
+# Prints why the venv must be rebuilt, or nothing when it matches <core> on <python>.
+venv_staleness() {
+    local venv=$1 core=$2 python=$3 found
+    [[ -x "$venv/bin/ansible-playbook" && -x "$venv/bin/python" ]] || { echo "absent"; return; }
+    found="$("$venv/bin/python" -c '
+import sys
+from ansible.release import __version__
+print("%d.%d %s" % (sys.version_info[0], sys.version_info[1], __version__))' 2>/dev/null)" \
+        || { echo "broken"; return; }
+    [[ "${found%% *}" == "$python" ]] || { echo "Python ${found%% *}, not $python"; return; }
+    local installed="${found#* }"
+    [[ "$installed" == "$core".* ]] || { echo "ansible-core $installed, not $core"; return; }
+    [[ "$(cat "$venv/.requirements" 2>/dev/null)" == "$(requirements_key "$core")" ]] \
+        || { echo "requirements.txt changed"; return; }
+}
+
+# Installs ansible-core <core>.x: the newest final release, or the newest pre-release while there is
+# no final one yet (2.22 until it is out). A venv holding a pre-release moves to the final once it exists.
+install_core() {
+    local venv=$1 core=$2 next="${2%.*}.$(( ${2#*.} + 1 ))"
+    if "$venv/bin/python" "${PIP[@]}" "ansible-core>=$core,<$next" 2>/dev/null; then
+        return 0
     fi
-    echo "== $("$venv/bin/ansible-playbook" --version | head -n 1)"
+    echo "compat: no final ansible-core $core release on the index; testing its pre-release"
+    "$venv/bin/python" "${PIP[@]}" --pre "ansible-core>=$core.0a0,<$next"
+}
+
+run_entry() {
+    local core=$1 python=$2 interpreter=$3
+    local venv="$REPO/.venv-core$core-py$python" why
+    why="$(venv_staleness "$venv" "$core" "$python")"
+    if [[ -n "$why" ]]; then
+        [[ "$why" == absent ]] || echo "compat: rebuilding $venv ($why)"
+        rm -rf "$venv"
+        "$interpreter" -m venv "$venv"
+        "$venv/bin/python" "${PIP[@]}" pytest -r "$REPO/requirements.txt"
+        install_core "$venv" "$core"
+        requirements_key "$core" >"$venv/.requirements"
+    elif "$venv/bin/python" -c 'import sys; from ansible.release import __version__ as v; sys.exit(not any(t in v for t in ("a", "b", "rc")))'; then
+        install_core "$venv" "$core"  # a pre-release: take the final release if it is out now
+    fi
+    local version
+    version="$("$venv/bin/ansible-playbook" --version)"
+    echo "== ${version%%$'\n'*}, Python $python"
     "$venv/bin/python" -m pytest tests/unit -q -p no:cacheprovider
     "$REPO/.venv/bin/python" tests/tools/demo.py --ansible-playbook "$venv/bin/ansible-playbook"
+}
+
+declare -a names=() pids=() skipped=()
+missing=0
+for entry in $CORE_MATRIX; do
+    core="${entry%@*}" python="${entry#*@}"
+    if ! interpreter="$(find_python "$python")"; then
+        skipped+=("ansible-core $core: no Python $python interpreter (looked for python$python on PATH and under pyenv's versions)")
+        missing=1
+        continue
+    fi
+    # At most COMPAT_JOBS at once: wait for the oldest before starting another.
+    if (( ${#pids[@]} >= COMPAT_JOBS )); then
+        wait "${pids[${#pids[@]}-COMPAT_JOBS]}" || true
+    fi
+    log="$LOGS/core$core-py$python.log"
+    ( start=$SECONDS; set +e; ( set -e; run_entry "$core" "$python" "$interpreter" ) >"$log" 2>&1; status=$?
+      echo "(${core}@${python}: $((SECONDS - start))s, exit $status)" >>"$log"; echo "$status" >"$log.status" ) &
+    names+=("$core@$python") pids+=($!)
+    echo "compat: ansible-core $core on Python $python started ($interpreter), log $log"
 done
+
+failed=0
+declare -a results=()
+for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || true
+    if [[ "$(cat "$LOGS/core${names[$i]/@/-py}.log.status" 2>/dev/null)" == 0 ]]; then
+        results+=("PASSED ansible-core ${names[$i]/@/ on Python }  ($(tail -n 1 "$LOGS/core${names[$i]/@/-py}.log"))")
+    else
+        failed=1
+        echo "---------------- ${names[$i]}: FAILED, last lines of its log ----------------"
+        tail -n 40 "$LOGS/core${names[$i]/@/-py}.log"
+        results+=("FAILED ansible-core ${names[$i]/@/ on Python }  (log: $LOGS/core${names[$i]/@/-py}.log)")
+    fi
+done
+
+echo "================ compat summary ================"
+printf '%s\n' "${results[@]}"
+for line in "${skipped[@]}"; do
+    echo "SKIPPED $line"
+done
+if (( missing )) && [[ -n "$REQUIRE_ALL" ]]; then
+    echo "compat: FAILED: OVH_EXCHANGE_REQUIRE_ALL_CORES is set and an interpreter is missing (install it, e.g. with pyenv)" >&2
+    exit 1
+fi
+exit "$failed"

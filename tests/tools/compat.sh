@@ -13,63 +13,20 @@
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
-# shellcheck source=tests/tools/pythons.sh
-source "$REPO/tests/tools/pythons.sh"
+# shellcheck source=tests/tools/lib.sh
+source "$REPO/tests/tools/lib.sh"
 CORE_MATRIX="${CORE_MATRIX:-2.16@3.11 2.17@3.11 2.18@3.11 2.20@3.12 2.21@3.12 2.22@3.13}"
 COMPAT_JOBS="${COMPAT_JOBS:-2}"
 REQUIRE_ALL="${OVH_EXCHANGE_REQUIRE_ALL_CORES:-}"
 LOGS="$REPO/tests/output/compat"
-PIP=(-m pip install --quiet --disable-pip-version-check)
 
 cd "$REPO"
 mkdir -p "$LOGS"
 
-# The venv's wanted contents, so an edit of requirements.txt rebuilds it.
-requirements_key() {
-    printf '%s %s\n' "$1" "$(sha256sum "$REPO/requirements.txt" | cut -c1-16)"
-}
-
-# Prints why the venv must be rebuilt, or nothing when it matches <core> on <python>.
-venv_staleness() {
-    local venv=$1 core=$2 python=$3 found
-    [[ -x "$venv/bin/ansible-playbook" && -x "$venv/bin/python" ]] || { echo "absent"; return; }
-    found="$("$venv/bin/python" -c '
-import sys
-from ansible.release import __version__
-print("%d.%d %s" % (sys.version_info[0], sys.version_info[1], __version__))' 2>/dev/null)" \
-        || { echo "broken"; return; }
-    [[ "${found%% *}" == "$python" ]] || { echo "Python ${found%% *}, not $python"; return; }
-    local installed="${found#* }"
-    [[ "$installed" == "$core".* ]] || { echo "ansible-core $installed, not $core"; return; }
-    [[ "$(cat "$venv/.requirements" 2>/dev/null)" == "$(requirements_key "$core")" ]] \
-        || { echo "requirements.txt changed"; return; }
-}
-
-# Installs ansible-core <core>.x: the newest final release, or the newest pre-release while there is
-# no final one yet (2.22 until it is out). A venv holding a pre-release moves to the final once it exists.
-install_core() {
-    local venv=$1 core=$2 next="${2%.*}.$(( ${2#*.} + 1 ))"
-    if "$venv/bin/python" "${PIP[@]}" "ansible-core>=$core,<$next" 2>/dev/null; then
-        return 0
-    fi
-    echo "compat: no final ansible-core $core release on the index; testing its pre-release"
-    "$venv/bin/python" "${PIP[@]}" --pre "ansible-core>=$core.0a0,<$next"
-}
-
 run_entry() {
     local core=$1 python=$2 interpreter=$3
-    local venv="$REPO/.venv-core$core-py$python" why
-    why="$(venv_staleness "$venv" "$core" "$python")"
-    if [[ -n "$why" ]]; then
-        [[ "$why" == absent ]] || echo "compat: rebuilding $venv ($why)"
-        rm -rf "$venv"
-        "$interpreter" -m venv "$venv"
-        "$venv/bin/python" "${PIP[@]}" pytest -r "$REPO/requirements.txt"
-        install_core "$venv" "$core"
-        requirements_key "$core" >"$venv/.requirements"
-    elif "$venv/bin/python" -c 'import sys; from ansible.release import __version__ as v; sys.exit(not any(t in v for t in ("a", "b", "rc")))'; then
-        install_core "$venv" "$core"  # a pre-release: take the final release if it is out now
-    fi
+    local venv="$REPO/.venv-core$core-py$python"
+    core_venv "$core" "$python" "$interpreter"
     local version
     version="$("$venv/bin/ansible-playbook" --version)"
     echo "== ${version%%$'\n'*}, Python $python"

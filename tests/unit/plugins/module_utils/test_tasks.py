@@ -3,7 +3,7 @@ import pytest
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import ExchangeClient, RetryPolicy
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskFailed, TaskTimeout, TaskWaiter
-from scripted_http import Step, ScriptedSdk
+from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import Step, ScriptedSdk
 
 ORG = "private-zz111111-1"
 BASE = f"/email/exchange/{ORG}/service/{ORG}"

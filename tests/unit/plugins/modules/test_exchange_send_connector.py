@@ -8,7 +8,7 @@ from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import E
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._connectors import check_input
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskWaiter
 from ansible_collections.ovhcloud.exchange.plugins.modules import exchange_send_connector
-from ansible_collections.ovhcloud.exchange.tests.unit.module_runner import patch_module_args
+from ansible_collections.ovhcloud.exchange.tests.unit.module_runner import module_result, patch_module_args
 from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import ScriptedSdk, Step, reset
 
 ORG = "private-zz111111-1"
@@ -68,10 +68,10 @@ def api(monkeypatch, capsys):
         with patch_module_args(module_args):
             with pytest.raises(SystemExit):
                 exchange_send_connector.main()
-        out = capsys.readouterr().out
-        assert SECRET not in out
+        result = module_result(capsys.readouterr().out)
+        assert SECRET not in json.dumps(result)
         sdk.assert_done()
-        return json.loads(out), sdk
+        return result, sdk
 
     run.sleeps = sleeps
     return run

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by tests/tools/compat.sh, sanity.sh and units.sh: interpreters, per-version virtualenvs, and the
 # collection tree that ansible-test wants. Needs REPO set to the repository root.
 
@@ -86,13 +87,13 @@ copy_tracked_tree() {
     local tree="$1/ansible_collections/ovhcloud/exchange"
     mkdir -p "$tree"
     (
-        cd "$REPO"
+        cd "$REPO" || exit 1
         git ls-files -z | while IFS= read -r -d '' path; do
             [[ -e "$path" || -L "$path" ]] && printf '%s\0' "$path"
         done | tar --null -T - -cf -
     ) | tar -xf - -C "$tree"
     (
-        cd "$tree"
+        cd "$tree" || exit 1
         git init -q
         git add -A
         git -c user.name=ansible-test -c user.email=ansible-test@localhost commit -q -m tree

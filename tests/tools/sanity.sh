@@ -19,10 +19,10 @@ source "$REPO/tests/tools/lib.sh"
 SANITY_CORE="${SANITY_CORE:-2.21}"
 SANITY_PYTHON="${SANITY_PYTHON:-3.12}"
 
-untracked="$(cd "$REPO" && git ls-files --others --exclude-standard -- plugins roles)"
-if [[ -n "$untracked" ]]; then
+mapfile -t untracked < <(cd "$REPO" && git ls-files --others --exclude-standard -- plugins roles)
+if (( ${#untracked[@]} )); then
     echo "sanity: FAILED: untracked files under plugins/ or roles/ would not be checked; git add them (or delete them):" >&2
-    echo "$untracked" | sed 's/^/  /' >&2
+    printf '  %s\n' "${untracked[@]}" >&2
     exit 1
 fi
 

@@ -11,7 +11,7 @@ set -uo pipefail
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 LOGS="$REPO/tests/output/stages"
 MAKE="${MAKE:-make}"
-cd "$REPO"
+cd "$REPO" || exit 1
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 

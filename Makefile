@@ -14,7 +14,7 @@ export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export ANSIBLE_LOCALHOST_WARNING := false
 export ANSIBLE_INVENTORY_UNPARSED_WARNING := false
 
-.PHONY: help venv collections sim demo test unit units simulator-tests integration release-tests sanity lint reuse compat docs build release-dry-run bench clean
+.PHONY: help venv collections sim demo test unit units simulator-tests integration release-tests sanity lint reuse nox compat docs build release-dry-run bench clean
 
 help:
 	@echo "make demo   - start the OVH API simulator and run the main playbook against it (twice)"
@@ -68,6 +68,18 @@ lint: venv collections
 	@mkdir -p build; set -o pipefail; PATH="$(BIN):$$PATH" $(BIN)/ansible-lint --offline --profile production 2>&1 | tee build/.lint.log; \
 	if grep -qE ' in 0 files processed' build/.lint.log; then echo "lint: FAILED: ansible-lint found no file to lint" >&2; exit 1; fi
 
+# antsibull-nox's community checks (antsibull-nox.toml): no-unwanted-files, action-groups, trailing
+# whitespace, reuse, docs, build and Galaxy import. NOX_SESSIONS narrows them; make test runs the first two.
+NOX_VENV := .venv-nox
+NOX_SESSIONS ?= extra-checks license-check docs-check build-import-check
+$(NOX_VENV)/.installed: requirements-nox.txt
+	$(PYTHON) -m venv $(NOX_VENV)
+	$(NOX_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-nox.txt
+	touch $@
+
+nox: $(NOX_VENV)/.installed
+	$(NOX_VENV)/bin/nox --reuse-venv=yes --no-install -e $(NOX_SESSIONS)
+
 # REUSE compliance: every file's licence and copyright is known (REUSE.toml, LICENSES/).
 reuse: venv
 	$(BIN)/reuse lint
@@ -100,4 +112,4 @@ bench: venv collections
 	$(BIN)/python tests/tools/bench.py
 
 clean:
-	rm -rf $(VENV) .venv-core* $(COLLECTIONS) build tests/output
+	rm -rf $(VENV) .venv-core* $(NOX_VENV) .nox $(COLLECTIONS) build tests/output

@@ -21,6 +21,7 @@ DECOYS = (
     ".collections/ansible_collections/README",
     "collections/ansible_collections/README",
     ".ansible/tmp/file",
+    ".nox/extra-checks/bin/python",
     "tests/output/junit/result.xml",
     "tests/simulator/state.json",
     "tests/simulator/state-demo.json",

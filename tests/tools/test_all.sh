@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make test`: every suite, in two lanes that run side by side (the machine kind has 2 cores):
 #   lane 1: the pytest suites on the main venv (unit, simulator, integration, release)
-#   lane 2: reuse lint, ansible-lint, ansible-test sanity, ansible-test units, compat (other ansible-core
+#   lane 2: reuse lint, antsibull-nox extra checks, ansible-lint, ansible-test sanity, ansible-test units, compat (other ansible-core
 #           versions, one at a time here since lane 1 holds the other core)
 # Each stage's output goes to tests/output/stages/<stage>.log; its result and duration are printed when
 # it ends, and a table of all of them, with the total, at the end. A failed stage fails the run, but
@@ -38,6 +38,7 @@ lane1() {
 
 lane2() {
     stage reuse "$MAKE" --no-print-directory reuse
+    stage nox-extra-checks "$MAKE" --no-print-directory nox NOX_SESSIONS=extra-checks
     stage ansible-lint "$MAKE" --no-print-directory lint
     stage sanity "$MAKE" --no-print-directory sanity
     stage ansible-test-units "$MAKE" --no-print-directory units

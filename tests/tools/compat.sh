@@ -69,7 +69,9 @@ for i in "${!pids[@]}"; do
 done
 
 echo "================ compat summary ================"
-printf '%s\n' "${results[@]}"
+for line in "${results[@]}"; do
+    echo "$line"
+done
 for line in "${skipped[@]}"; do
     echo "SKIPPED $line"
 done

@@ -49,7 +49,7 @@ for entry in $CORE_MATRIX; do
     fi
     log="$LOGS/core$core-py$python.log"
     ( start=$SECONDS; set +e; ( set -e; run_entry "$core" "$python" "$interpreter" ) >"$log" 2>&1; status=$?
-      echo "(${core}@${python}: $((SECONDS - start))s, exit $status)" >>"$log"; echo "$status" >"$log.status" ) &
+      echo "$status $((SECONDS - start))" >"$log.status" ) &
     names+=("$core@$python") pids+=($!)
     echo "compat: ansible-core $core on Python $python started ($interpreter), log $log"
 done
@@ -58,13 +58,16 @@ failed=0
 declare -a results=()
 for i in "${!pids[@]}"; do
     wait "${pids[$i]}" || true
-    if [[ "$(cat "$LOGS/core${names[$i]/@/-py}.log.status" 2>/dev/null)" == 0 ]]; then
-        results+=("PASSED ansible-core ${names[$i]/@/ on Python }  ($(tail -n 1 "$LOGS/core${names[$i]/@/-py}.log"))")
+    log="$LOGS/core${names[$i]/@/-py}.log"
+    read -r status seconds <"$log.status" || { status=1; seconds="?"; }
+    entry="ansible-core ${names[$i]/@/ on Python } in ${seconds}s: $(grep -m1 '^== ansible-playbook' "$log" | cut -c4- || true)"
+    if [[ "$status" == 0 ]]; then
+        results+=("PASSED $entry")
     else
         failed=1
         echo "---------------- ${names[$i]}: FAILED, last lines of its log ----------------"
-        tail -n 40 "$LOGS/core${names[$i]/@/-py}.log"
-        results+=("FAILED ansible-core ${names[$i]/@/ on Python }  (log: $LOGS/core${names[$i]/@/-py}.log)")
+        tail -n 40 "$log"
+        results+=("FAILED $entry (log: $log)")
     fi
 done
 

@@ -1,4 +1,7 @@
 """_bindings.py: plans, validation and apply, with the exact requests expected."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import pytest
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bindings

@@ -1,4 +1,7 @@
 """_bulk.py: each read strategy and each fallback, with the exact requests expected."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import threading
 
 import pytest

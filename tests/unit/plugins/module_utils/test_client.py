@@ -1,4 +1,7 @@
 """The client layer against a scripted HTTP boundary: paths, retries, Retry-After, errors, counts."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 from configparser import RawConfigParser
 
 import ovh

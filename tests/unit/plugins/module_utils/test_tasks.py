@@ -1,4 +1,7 @@
 """The task waiter on a fake clock: many tasks through the task list, failures, timeouts, idle guard."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import pytest
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import ExchangeClient, RetryPolicy

@@ -1,4 +1,7 @@
 """exchange_send_connector's decisions, with the exact requests expected at the HTTP boundary."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import json
 
 import pytest

@@ -75,11 +75,11 @@ status=${PIPESTATUS[0]}
 set -e
 elapsed=$((SECONDS - start))
 
-rm -rf "$REPO/tests/output/sanity"
+rm -rf "$REPO/tests/output/sanity-$SANITY_CORE"
 if [[ -d "$TREE/tests/output" ]]; then
-    mkdir -p "$REPO/tests/output/sanity"
-    cp -r "$TREE/tests/output/." "$REPO/tests/output/sanity/"
-    rm -rf "$REPO/tests/output/sanity/.tmp"
+    mkdir -p "$REPO/tests/output/sanity-$SANITY_CORE"
+    cp -r "$TREE/tests/output/." "$REPO/tests/output/sanity-$SANITY_CORE/"
+    rm -rf "$REPO/tests/output/sanity-$SANITY_CORE/.tmp"
 fi
 
 echo
@@ -92,6 +92,6 @@ else
     # Each failing test's findings, then the list of failed tests (ansible-test prints it after FATAL).
     grep -E '^ERROR: .*:[0-9]+:[0-9]+: ' "$LOG" | sort -u | head -100 || true
     grep -A30 -E '^FATAL: The [0-9]+ sanity test' "$LOG" | grep -vE '^FATAL: Command' | sed '/^$/q' || true
-    echo "result: FAILED (exit $status); details above and in tests/output/sanity/"
+    echo "result: FAILED (exit $status); details above and in tests/output/sanity-$SANITY_CORE/"
 fi
 exit "$status"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: every suite, in two lanes that run side by side (the machine kind has 2 cores):
 #   lane 1: the pytest suites on the main venv (unit, simulator, integration, release)
-#   lane 2: reuse lint, antsibull-nox extra checks, ansible-lint, ansible-test sanity, ansible-test units, compat (other ansible-core
+#   lane 2: reuse lint, antsibull-nox extra checks, ansible-lint, ansible-test sanity (2.21, and 2.16 as
+#           certification runs it), ansible-test units, compat (other ansible-core
 #           versions, one at a time here since lane 1 holds the other core)
 # Each stage's output goes to tests/output/stages/<stage>.log; its result and duration are printed when
 # it ends, and a table of all of them, with the total, at the end. A failed stage fails the run, but
@@ -41,6 +42,7 @@ lane2() {
     stage nox-extra-checks "$MAKE" --no-print-directory nox NOX_SESSIONS=extra-checks
     stage ansible-lint "$MAKE" --no-print-directory lint
     stage sanity "$MAKE" --no-print-directory sanity
+    stage sanity-2.16 "$MAKE" --no-print-directory sanity-certification CERTIFICATION_CORES=2.16
     stage ansible-test-units "$MAKE" --no-print-directory units
     stage compat env COMPAT_JOBS="${COMPAT_JOBS:-1}" "$MAKE" --no-print-directory compat
 }
@@ -65,6 +67,6 @@ done
 # What could not run on this machine, and why (compat and sanity say it in their logs).
 grep -h '^SKIPPED ansible-core\|^sanity: SKIPPED' "$LOGS"/*.log 2>/dev/null || true
 grep -h '^PASSED ansible-core\|^FAILED ansible-core' "$LOGS/compat.log" 2>/dev/null || true
-grep -h '^tree: ' "$LOGS/sanity.log" 2>/dev/null | sed 's/^/sanity /' || true
+grep -h '^tree: ' "$LOGS"/sanity*.log 2>/dev/null | sed 's/^/sanity /' || true
 printf '%-20s %4ss (wall clock; the lanes ran side by side)\n' "total" "$total"
 exit "$failed"

@@ -112,7 +112,6 @@ compat: venv collections
 
 # Every suite, in two lanes side by side, with each stage's duration and the total at the end.
 test: venv collections
-	@mkdir -p build
 	MAKE="$(MAKE)" bash tests/tools/test_all.sh
 
 bench: venv collections

@@ -76,7 +76,7 @@ lint: venv collections
 	if grep -qE ' in 0 files processed' build/.lint.log; then echo "lint: FAILED: ansible-lint found no file to lint" >&2; exit 1; fi
 
 # antsibull-nox's community checks (antsibull-nox.toml): no-unwanted-files, action-groups, trailing
-# whitespace, reuse, docs, build and Galaxy import. NOX_SESSIONS narrows them; make test runs the first two.
+# whitespace, reuse, docs, build and Galaxy import. NOX_SESSIONS narrows them; make test runs extra-checks.
 NOX_VENV := .venv-nox
 NOX_SESSIONS ?= extra-checks license-check docs-check build-import-check
 $(NOX_VENV)/.installed: requirements-nox.txt

@@ -72,8 +72,9 @@ units: venv
 # ansible-lint's production profile on the whole collection (every file git tracks). A run that finds
 # nothing to lint fails: a gate that checks nothing must not pass.
 lint: venv collections
-	@mkdir -p build; set -o pipefail; PATH="$(BIN):$$PATH" $(BIN)/ansible-lint --offline --profile production 2>&1 | tee build/.lint.log; \
-	if grep -qE ' in 0 files processed' build/.lint.log; then echo "lint: FAILED: ansible-lint found no file to lint" >&2; exit 1; fi
+	@log=$$(mktemp); trap 'rm -f "$$log"' EXIT; set -o pipefail; \
+	PATH="$(BIN):$$PATH" $(BIN)/ansible-lint --offline --profile production 2>&1 | tee "$$log"; \
+	if grep -qE ' in 0 files processed' "$$log"; then echo "lint: FAILED: ansible-lint found no file to lint" >&2; exit 1; fi
 
 # antsibull-nox's community checks (antsibull-nox.toml): no-unwanted-files, action-groups, trailing
 # whitespace, reuse, docs, build and Galaxy import. NOX_SESSIONS narrows them; make test runs extra-checks.

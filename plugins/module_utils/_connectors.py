@@ -13,7 +13,7 @@ as the module's options (`smart_host`, `max_send_size`...): no JSON field and no
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import InputError, OvhApiError
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import InputError
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._exchange import (
     PLATFORM_SERVER, connector_diff_view, connector_document, connector_field_names)
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._mailbox_connectors import (
@@ -269,12 +269,7 @@ def _move_actions(moves):
 def plan_send_connector(exchange, wanted):
     """Read the platform and decide what to do for exchange_send_connector; raises InputError or OvhApiError."""
     warnings = check_settings(wanted.name, wanted.connector_id, "present" if wanted.present else "absent", wanted.settings)
-    try:
-        current = _find(exchange, wanted)
-    except OvhApiError as error:
-        if error.kind == "not_found":
-            exchange.check_platform()  # an unknown platform fails here, in its own words
-        raise
+    current = _find(exchange, wanted)
     if wanted.present and current is None:
         # Only a creation needs the offer (and costs this read): a no-op run stays at one request.
         _check_offer(exchange, wanted)

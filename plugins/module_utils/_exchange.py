@@ -145,8 +145,16 @@ class Exchange:
     # Send connectors --------------------------------------------------------------------------------
 
     def connectors(self):
-        """Every send connector of the platform, in one request when the gateway pages objects."""
-        objects, dummy = self._list("sendConnector")
+        """Every send connector of the platform, in one request when the gateway pages objects.
+
+        Usually the first read of a module: an unknown platform is reported here, in its own words.
+        """
+        try:
+            objects, dummy = self._list("sendConnector")
+        except OvhApiError as error:
+            if error.kind == "not_found":
+                self.check_platform()
+            raise
         return [_connector(obj) for obj in objects]
 
     def connector(self, connector_id):

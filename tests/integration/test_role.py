@@ -9,9 +9,8 @@ import pytest
 from testlib import REPO
 from role_play import ROLE_PLAY
 from smtp_servers import PASSWORD, USER, ThrowawayCA, smtp_server
+from shared_constants import BASE, PLATFORM
 
-PLATFORM = "private-zz111111-1"
-BASE = f"/email/exchange/{PLATFORM}/service/{PLATFORM}"
 INVENTORY = str(REPO / "playbooks" / "inventory")
 APPLY = REPO / "playbooks" / "send_connector.yml"
 REMOVE = REPO / "playbooks" / "remove_send_connector.yml"

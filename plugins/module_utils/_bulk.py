@@ -33,18 +33,6 @@ DEFAULT_PARALLEL = 8
 # A gateway that keeps answering full pages without an element count must not loop forever.
 MAX_PAGES = 1000
 
-# Operators of X-Pagination-Filter (the syntax of OVH's own control panel: `field:operator=value`, several
-# joined with `&`), evaluated locally when the gateway ignored the filter. `in` takes a list, `isnil` a bool.
-_FILTER_OPERATORS = {
-    'eq': lambda actual, wanted: actual == wanted,
-    'ne': lambda actual, wanted: actual != wanted,
-    'in': lambda actual, wanted: actual in wanted,
-    'isnil': lambda actual, wanted: (actual is None) == bool(wanted),
-    'like': lambda actual, wanted: _like(actual, wanted),
-    'gt': lambda actual, wanted: actual is not None and actual > wanted,
-    'lt': lambda actual, wanted: actual is not None and actual < wanted,
-}
-
 
 def _like(actual, pattern):
     """SQL-like match, `%` for any text, compared without case."""
@@ -52,6 +40,19 @@ def _like(actual, pattern):
         return False
     parts = [re.escape(part) for part in str(pattern).split('%')]
     return re.match('^' + '.*'.join(parts) + '$', str(actual), re.IGNORECASE | re.DOTALL) is not None
+
+
+# Operators of X-Pagination-Filter (the syntax of OVH's own control panel: `field:operator=value`, several
+# joined with `&`), evaluated locally when the gateway ignored the filter. `in` takes a list, `isnil` a bool.
+_FILTER_OPERATORS = {
+    'eq': lambda actual, wanted: actual == wanted,
+    'ne': lambda actual, wanted: actual != wanted,
+    'in': lambda actual, wanted: actual in wanted,
+    'isnil': lambda actual, wanted: (actual is None) == bool(wanted),
+    'like': _like,
+    'gt': lambda actual, wanted: actual is not None and actual > wanted,
+    'lt': lambda actual, wanted: actual is not None and actual < wanted,
+}
 
 
 class Outcome:

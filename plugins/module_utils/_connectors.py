@@ -166,7 +166,7 @@ class SendConnectorPlan:
         if self.current is not None and self.current.pending_task:
             # Another change is running on this connector: it takes no write until that is done; decide again then.
             self._wait(waiter, [self.current.pending_task], True, record=False)
-            replanned = _decide(self.exchange, self.wanted, self.exchange.connector(self.current.id))
+            replanned = _plan_for(self.exchange, self.wanted, self.exchange.connector(self.current.id))
             # The plan becomes the one made on the connector as it is now (same object: the runner holds it).
             self.__dict__.update(replanned.__dict__)
             if not self.changed:
@@ -273,7 +273,7 @@ def plan_send_connector(exchange, wanted):
     if wanted.present and current is None:
         # Only a creation needs the offer (and costs this read): a no-op run stays at one request.
         _check_offer(exchange, wanted)
-    plan = _decide(exchange, wanted, current)
+    plan = _plan_for(exchange, wanted, current)
     plan.warnings.extend(warnings)
     return plan
 
@@ -299,7 +299,7 @@ def _check_offer(exchange, wanted):
                 exchange.service, offer, ", ".join(OFFERS_WITH_SEND_CONNECTORS)))
 
 
-def _decide(exchange, wanted, current):
+def _plan_for(exchange, wanted, current):
     plan = SendConnectorPlan(exchange, wanted, current)
     if wanted.present:
         _plan_present(plan, wanted)

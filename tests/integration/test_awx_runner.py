@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from testlib import COLLECTIONS, REPO
-from shared_constants import BASE, PLATFORM
+from shared_constants import BASE
 
 pytestmark = pytest.mark.integration
 

@@ -39,7 +39,7 @@ def test_exclusive_plan_and_apply_write_only_what_differs_and_wait_for_all_tasks
     assert result["counts"] == {"bound": 1, "unbound": 1, "unchanged": 1, "skipped": 0, "failed": 0}
     assert result["task_ids"] == [501, 502]
     assert plan.diff() == {"before": {"a@x.ovh": "the platform's own server (0)", "c@x.ovh": "relay (29)"},
-                              "after": {"a@x.ovh": "relay (29)", "c@x.ovh": "the platform's own server (0)"}}
+                           "after": {"a@x.ovh": "relay (29)", "c@x.ovh": "the platform's own server (0)"}}
     assert plan.failure() is None
 
 

@@ -37,7 +37,7 @@ def task(task_id, status="done", function="addSendConnector"):
 def test_create_waits_and_returns_the_new_connector(send_connector):
     created = connector(state="creating", taskPendingId=700)
     result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "port": 587, "require_tls": True,
-                       "auth_mechanism": "basicAuthRequireTLS", "user": "relay-user", "password": SECRET}, [
+                                  "auth_mechanism": "basicAuthRequireTLS", "user": "relay-user", "password": SECRET}, [
         listing("/sendConnector", []),
         service(),
         Step("POST", BASE + "/sendConnector", data=task(700, "todo"),
@@ -55,15 +55,15 @@ def test_create_waits_and_returns_the_new_connector(send_connector):
 
 def test_nothing_to_change_makes_no_write(send_connector):
     result, sdk = send_connector({"name": "relay", "smart_host": "SMTP.example.com.", "port": 587, "require_tls": True,
-                       "auth_mechanism": "none", "max_send_size": 100, "dns_routing": False},
-                      [listing("/sendConnector", [connector()])])
+                                  "auth_mechanism": "none", "max_send_size": 100, "dns_routing": False},
+                                 [listing("/sendConnector", [connector()])])
     assert result["changed"] is False and result["id"] == 29 and result["task_ids"] == []
     assert sdk.writes() == []
 
 
 def test_check_mode_reports_the_change_and_writes_nothing(send_connector):
     result, sdk = send_connector({"name": "relay", "port": 2525, "max_send_size": 50}, [listing("/sendConnector", [connector()])],
-                      check=True, diff=True)
+                                 check=True, diff=True)
     assert result["changed"] is True
     assert result["diff"]["before"]["port"] == 587 and result["diff"]["after"]["port"] == 2525
     assert result["diff"]["after"]["maxSendSize"] == 50
@@ -74,7 +74,7 @@ def test_check_mode_reports_the_change_and_writes_nothing(send_connector):
 
 def test_check_mode_create_has_no_id(send_connector):
     result, sdk = send_connector({"name": "new", "smart_host": "relay.example.net"}, [listing("/sendConnector", []), service()],
-                      check=True, diff=True)
+                                 check=True, diff=True)
     assert result["changed"] is True and result["id"] is None
     assert result["diff"] == {"before": {}, "after": {"displayName": "new", "smartHost": "relay.example.net"}}
     assert sdk.writes() == []
@@ -104,7 +104,7 @@ def test_password_policy(send_connector, policy, writes):
         steps += [Step("POST", BASE + "/sendConnector/29/changeAuthentication", data=task(9),
                        body={"smartHostAuthMechanism": "basicAuth", "user": "u", "password": SECRET})]
     result, sdk = send_connector({"name": "relay", "auth_mechanism": "basicAuth", "user": "u", "password": SECRET,
-                       "update_password": policy, "wait": False}, steps)
+                                  "update_password": policy, "wait": False}, steps)
     assert result["changed"] is bool(writes) and len(sdk.writes()) == writes
 
 
@@ -130,9 +130,9 @@ def test_a_hosted_offer_is_refused_unless_allowed(send_connector):
     result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com"}, [listing("/sendConnector", []), service("hosted")])
     assert result["failed"] and "'hosted'" in result["msg"] and "allow_unsupported_offer" in result["msg"]
     result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "allow_unsupported_offer": True, "wait": False},
-                      [listing("/sendConnector", []), service("hosted"),
-                       Step("POST", BASE + "/sendConnector", data=task(702, "todo")),
-                       listing("/sendConnector", [connector(state="creating", taskPendingId=702)])])
+                                 [listing("/sendConnector", []), service("hosted"),
+                                  Step("POST", BASE + "/sendConnector", data=task(702, "todo")),
+                                  listing("/sendConnector", [connector(state="creating", taskPendingId=702)])])
     assert result["changed"] is True
     # An existing connector is managed without reading the offer at all (one request for a no-op).
     result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com"}, [listing("/sendConnector", [connector()])])

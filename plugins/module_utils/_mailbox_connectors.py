@@ -16,6 +16,8 @@ skipped, or failed and why.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+from collections import namedtuple
+
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bulk
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import InputError
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._exchange import PLATFORM_SERVER, Connector
@@ -25,16 +27,10 @@ DEFAULT_NOTE = ('the default connector of a domain applies to mailboxes created 
                 'mailboxes keep their connector (bind them with ovhcloud.exchange.exchange_account_connector)')
 
 
-class ChoiceKind:
+class ChoiceKind(namedtuple('ChoiceKind', 'name items_key what set_status reset_status statuses')):
     """Mailboxes (their connector) or domains (their default connector): how to read, write and report them."""
 
-    def __init__(self, name, items_key, what, set_status, reset_status, statuses):
-        self.name = name
-        self.items_key = items_key
-        self.what = what
-        self.set_status = set_status
-        self.reset_status = reset_status
-        self.statuses = statuses
+    __slots__ = ()
 
     def read(self, exchange, only=None):
         """({key: (key as the API spells it, connector id, pending task)}, strategy), keys in lower case."""

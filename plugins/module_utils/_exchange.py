@@ -233,8 +233,8 @@ class Exchange:
         self.client.put(self._path("account", address), {"sendConnectorId": connector_id})
 
     def set_domain_default(self, name, connector_id):
-        """The connector new mailboxes of the domain get. The API calls it changeDefaultSBR: its name for the
-        default send connector of a domain (the expansion of "SBR" is not documented)."""
+        """The connector new mailboxes of the domain get: the API's changeDefaultSBR, SBR being sender-based routing
+        (the schema describes sbrDefault as the "Default Sender base routing destination ... of new accounts")."""
         self.client.put(self._path("domain", name, "changeDefaultSBR"), {"sendConnectorIdDefault": connector_id})
 
     # Tasks --------------------------------------------------------------------------------------------

@@ -6,8 +6,8 @@
 """PRIVATE: which send connector mailboxes and domains use: plans and bulk apply. May change at any time.
 
 A mailbox sends through one connector (or the platform's own server); a domain has a default connector
-for the mailboxes created on it later (the API's "default SBR", its name for that default send
-connector). A plan is made from one read of everything it needs and refuses bad input (each problem
+for the mailboxes created on it later (the API's "default SBR": sender-based routing, the schema's
+words for routing a sender's mail through a connector). A plan is made from one read of everything it needs and refuses bad input (each problem
 named) before anything is written. Applying it writes only what differs, in parallel under a rate
 limit, then waits for all the tasks at once and reports every mailbox or domain: changed, unchanged,
 skipped, or failed and why.

@@ -187,7 +187,7 @@ class SendConnectorPlan:
 
     def _create(self, waiter, wait):
         self.actions.append("POST sendConnector")
-        task, connector = self.exchange.create_connector(dict(self.create, name=self.wanted.name))
+        task, connector = self.exchange.create_connector(self.create)
         task_id = task.id if task is not None else None
         if connector is None:
             connector = self._read_created(task_id)
@@ -319,9 +319,9 @@ def _plan_present(plan, wanted):
         mechanism = settings.get("auth_mechanism") or "none"
         if mechanism != "none" and not settings.get("password"):
             raise InputError("password is required to create a connector with auth_mechanism={0}".format(mechanism))
-        plan.create = dict((option, settings[option]) for option in CREATABLE if option in settings
+        plan.create = {"name": wanted.name}
+        plan.create.update((option, settings[option]) for option in CREATABLE if option in settings
                            and not (mechanism == "none" and option in ("user", "password")))
-        plan.create = dict(name=wanted.name, **plan.create)
         if settings.get("dns_routing"):
             plan.updates = {"dns_routing": True}
         return

@@ -14,7 +14,7 @@ version_added: 0.1.0
 description:
   - Sets the send connector (SMTP smart host) that new mailboxes of a domain of a Private or Trusted Exchange platform
     get, or resets it to the platform's own outgoing server (connector id V(0)). This is the API's
-    C(changeDefaultSBR) call (SBR: sender-based routing, the API's name for this default).
+    C(changeDefaultSBR) call, SBR standing for sender-based routing.
   - The default applies to mailboxes created on the domain B(after) the change. Existing mailboxes keep their
     connector; bind them with M(ovhcloud.exchange.exchange_account_connector). The module says so in RV(note) when
     it sets a default.

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from shared_constants import PLATFORM as PLATFORM_NAME
+
 pytestmark = pytest.mark.integration
 
-PLATFORM = {"organization": "private-zz111111-1"}
+PLATFORM = {"organization": PLATFORM_NAME}
 CONNECTOR = {"name": "contract-relay", "smart_host": "relay.example.com", "port": 587, "require_tls": True}
 
 # (module, options, setup calls made first); each entry converges something, then must be idempotent.

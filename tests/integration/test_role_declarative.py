@@ -1,0 +1,94 @@
+"""The send_connector role as declarative input (issue 15, items 4 and 5), run with ansible-playbook against the simulator.
+
+Item 4: a domain taken out of an `exclusive_domains` connector, or listed in `send_connector_platform_domains`,
+goes back to the platform's own server, and a rerun writes nothing. Item 5: an unknown `send_connector_*`
+variable is reported with the closest known name, and a misspelled key in a connector entry fails with a short
+message naming it, before anything is written.
+"""
+from __future__ import annotations
+
+import pytest
+
+from bindings_support import ORG, domain_defaults, platform_state
+from role_play import ROLE_PLAY, extra_vars_file
+
+pytestmark = pytest.mark.integration
+
+RELAY = {"name": "relay-d", "smart_host": "smtp-relay.example.com", "port": 587}
+
+
+def role_vars(connectors, **more):
+    return {"send_connector_organization": ORG, "send_connector_connectors": connectors, **more}
+
+
+def connector_id(sim, name):
+    [found] = [c["id"] for c in platform_state(sim)["connectors"].values() if c["displayName"] == name]
+    return found
+
+
+def apply(run_playbook, tmp_path, name, variables, *args):
+    run = run_playbook(ROLE_PLAY, "-e", extra_vars_file(tmp_path, name, variables), *args)
+    assert run.rc == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    return run
+
+
+# Item 4: domain defaults follow the list ----------------------------------------------------------------
+
+def test_domain_taken_out_of_an_exclusive_connector_goes_back_to_the_platform(sim, run_playbook, tmp_path):
+    both = {**RELAY, "default_for_domains": ["mydomain.ovh", "guides.ovh"]}
+    apply(run_playbook, tmp_path, "both", role_vars([both]))
+    relay = connector_id(sim, "relay-d")
+    assert domain_defaults(sim) == {"mydomain.ovh": relay, "guides.ovh": relay}
+
+    one = role_vars([{**RELAY, "default_for_domains": ["guides.ovh"], "exclusive_domains": True}])
+    # --check --diff shows the reset and writes nothing.
+    writes_before = sim.stats()["writes"]
+    check = apply(run_playbook, tmp_path, "check", one, "--check", "--diff")
+    assert sim.stats()["writes"] == writes_before
+    assert domain_defaults(sim) == {"mydomain.ovh": relay, "guides.ovh": relay}
+    reset = check.task("Send domains back to the platform's own server")
+    assert reset["changed"] is True
+    assert [(d["domain"], d["status"]) for d in reset["domains"]] == [("mydomain.ovh", "reset")]
+    assert "mydomain.ovh" in check.stdout  # the diff names the domain
+
+    apply(run_playbook, tmp_path, "one", one)
+    assert domain_defaults(sim) == {"mydomain.ovh": 0, "guides.ovh": relay}
+
+    writes_before = sim.stats()["writes"]
+    again = apply(run_playbook, tmp_path, "one-again", one)
+    assert sim.stats()["writes"] == writes_before
+    assert again.changed_tasks == []
+
+
+def test_domain_moved_to_another_connector_is_written_once(sim, run_playbook, tmp_path):
+    other = {**RELAY, "name": "relay-e"}
+    apply(run_playbook, tmp_path, "first", role_vars([{**RELAY, "default_for_domains": ["guides.ovh"]}, other]))
+    writes_before = sim.stats()["writes"]
+    moved = role_vars([{**RELAY, "exclusive_domains": True}, {**other, "default_for_domains": ["guides.ovh"]}])
+    run = apply(run_playbook, tmp_path, "moved", moved)
+    assert domain_defaults(sim)["guides.ovh"] == connector_id(sim, "relay-e")
+    # One domain write (the move); no reset to the platform's server in between.
+    assert sim.stats()["writes"] == writes_before + 1, run.stdout[-3000:]
+
+
+def test_platform_domains_reset_a_default_set_by_an_earlier_run(sim, run_playbook, tmp_path):
+    apply(run_playbook, tmp_path, "set", role_vars([{**RELAY, "default_for_domains": ["guides.ovh", "mydomain.ovh"]}]))
+    relay = connector_id(sim, "relay-d")
+
+    back = role_vars([{**RELAY, "default_for_domains": ["mydomain.ovh"]}], send_connector_platform_domains=["guides.ovh"])
+    apply(run_playbook, tmp_path, "back", back)
+    assert domain_defaults(sim) == {"mydomain.ovh": relay, "guides.ovh": 0}
+
+    writes_before = sim.stats()["writes"]
+    again = apply(run_playbook, tmp_path, "back-again", back)
+    assert sim.stats()["writes"] == writes_before
+    assert again.changed_tasks == []
+
+
+def test_a_domain_in_two_places_is_refused_before_any_write(sim, run_playbook, tmp_path):
+    writes_before = sim.stats()["writes"]
+    both = role_vars([{**RELAY, "default_for_domains": ["guides.ovh"]}], send_connector_platform_domains=["Guides.ovh"])
+    run = run_playbook(ROLE_PLAY, "-e", extra_vars_file(tmp_path, "both", both))
+    assert run.rc != 0
+    assert "guides.ovh" in run.stdout and "more than once" in run.stdout, run.stdout[-3000:]
+    assert sim.stats()["writes"] == writes_before

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from bindings_support import ORG, domain_defaults, platform_state
+from bindings_support import ORG, account_connectors, bind_directly, create_connector, domain_defaults, platform_state
 from role_play import ROLE_PLAY, extra_vars_file
 
 pytestmark = pytest.mark.integration
@@ -92,3 +92,74 @@ def test_a_domain_in_two_places_is_refused_before_any_write(sim, run_playbook, t
     assert run.rc != 0
     assert "guides.ovh" in run.stdout and "more than once" in run.stdout, run.stdout[-3000:]
     assert sim.stats()["writes"] == writes_before
+
+
+# Item 5: misspelled names are named, shortly -----------------------------------------------------------
+
+TWO_RUNS = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: a first run registers the role's results (send_connector_connector_results...)
+      ansible.builtin.include_role:
+        name: ovhcloud.exchange.send_connector
+      vars:
+        send_connector_organization: {org}
+        send_connector_connectors: [{{name: relay-d, smart_host: smtp-relay.example.com, port: 587}}]
+    - name: a second run with a misspelled variable
+      ansible.builtin.include_role:
+        name: ovhcloud.exchange.send_connector
+      vars:
+        send_connector_organization: {org}
+        send_connector_connectors: [{{name: relay-d, smart_host: smtp-relay.example.com, port: 587}}]
+        send_connector_platform_mailbox: [newsletter@mydomain.ovh]
+"""
+
+
+def warning_lines(run):
+    return [line for result in run.results if result["task"].endswith("Warn about unknown send_connector_* variables")
+            for line in result["result"].get("msg") or []]
+
+
+def test_misspelled_top_level_variable_is_named_with_the_closest_name(sim, run_playbook):
+    # newsletter@ sends through a connector: the misspelled list would move it back, and must not.
+    relay = create_connector(sim, "relay-d")
+    bind_directly(sim, relay, ["newsletter@mydomain.ovh"])
+    writes_before = sim.stats()["writes"]
+
+    run = run_playbook(TWO_RUNS.format(org=ORG))
+
+    assert run.rc == 0, run.stdout[-3000:]
+    # Named once (second run), with the right name; the role's own registered results are not reported.
+    assert warning_lines(run) == [
+        "WARNING: the send_connector role does not know these variables and ignores them:",
+        "send_connector_platform_mailbox (did you mean send_connector_platform_mailboxes?)",
+    ], run.stdout[-3000:]
+    assert "send_connector_platform_mailbox (did you mean send_connector_platform_mailboxes?)" in run.stdout
+    assert sim.stats()["writes"] == writes_before
+    assert account_connectors(sim)["newsletter@mydomain.ovh"] == relay
+
+
+def test_unknown_variables_fail_before_any_write_when_asked(sim, run_playbook, tmp_path):
+    variables = role_vars([{**RELAY, "mailboxes": ["newsletter@mydomain.ovh"]}],
+                          send_connector_unknown_variables="fail", send_connector_prefligth=True)
+    run = run_playbook(ROLE_PLAY, "-e", extra_vars_file(tmp_path, "strict", variables))
+    assert run.rc != 0
+    assert "send_connector_prefligth (did you mean send_connector_preflight?)" in run.stdout, run.stdout[-3000:]
+    assert sim.stats()["writes"] == 0
+    assert platform_state(sim)["connectors"] == {}
+
+
+def test_misspelled_key_in_an_entry_fails_with_a_short_message_naming_it(sim, run_playbook, tmp_path):
+    entry = {**RELAY, "mailboxs": ["newsletter@mydomain.ovh"], "password": "entry-secret-1234"}
+    run = run_playbook(ROLE_PLAY, "-e", extra_vars_file(tmp_path, "entry", role_vars([entry])))
+
+    assert run.rc != 0
+    [failed] = [r for r in run.results if r["status"] == "failed"]
+    message = failed["result"]["msg"]
+    assert "send_connector_connectors[0] (relay-d): unknown key mailboxs (did you mean mailboxes?)" in message
+    assert len(message) < 300, message
+    # The whole run's output stays short: no dump of the argument spec, and no password.
+    assert len(run.stdout) < 2500, run.stdout
+    assert "entry-secret-1234" not in run.stdout + run.stderr
+    assert sim.stats()["writes"] == 0

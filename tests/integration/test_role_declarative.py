@@ -163,3 +163,39 @@ def test_misspelled_key_in_an_entry_fails_with_a_short_message_naming_it(sim, ru
     assert len(run.stdout) < 2500, run.stdout
     assert "entry-secret-1234" not in run.stdout + run.stderr
     assert sim.stats()["writes"] == 0
+
+
+# Item 3 (role part): removal without force refuses a connector still in use ---------------------------
+
+def test_removal_without_force_refuses_a_used_connector_and_force_or_a_migration_removes_it(sim, run_playbook, tmp_path):
+    old = create_connector(sim, "relay-old")
+    bind_directly(sim, old, ["newsletter@mydomain.ovh", "sales@mydomain.ovh"])
+    writes_before = sim.stats()["writes"]
+
+    # Refused before any write, though another connector is to be created in the same run.
+    refused = run_playbook(ROLE_PLAY, "-e", extra_vars_file(tmp_path, "refused", role_vars(
+        [{**RELAY, "mailboxes": ["sales@mydomain.ovh"]}, {"name": "relay-old", "state": "absent"}])))
+    assert refused.rc != 0
+    [failed] = [r for r in refused.results if r["status"] == "failed"]
+    message = failed["result"]["msg"]
+    # sales@ moves to relay-d in this run: only newsletter@ would be left on relay-old.
+    assert "send connector 'relay-old' would still be used by 1 mailbox(es): newsletter@mydomain.ovh" in message, message
+    assert "sales@" not in message and "force: true" in message
+    assert sim.stats()["writes"] == writes_before
+    assert [c["displayName"] for c in platform_state(sim)["connectors"].values()] == ["relay-old"]
+
+    # A migration: every user listed elsewhere, so no force is needed, in --check (nothing moved yet) too.
+    migration = role_vars([{**RELAY, "mailboxes": ["sales@mydomain.ovh"]}, {"name": "relay-old", "state": "absent"}],
+                          send_connector_platform_mailboxes=["newsletter@mydomain.ovh"])
+    apply(run_playbook, tmp_path, "migration-check", migration, "--check")
+    assert sim.stats()["writes"] == writes_before
+    apply(run_playbook, tmp_path, "migration", migration)
+    relay = connector_id(sim, "relay-d")
+    assert [c["displayName"] for c in platform_state(sim)["connectors"].values()] == ["relay-d"]
+    assert account_connectors(sim)["sales@mydomain.ovh"] == relay
+    assert account_connectors(sim)["newsletter@mydomain.ovh"] == 0
+
+    # force: true on the entry removes a connector still in use, sending its users back to the platform.
+    apply(run_playbook, tmp_path, "forced", role_vars([{**RELAY, "state": "absent", "force": True}]))
+    assert platform_state(sim)["connectors"] == {}
+    assert account_connectors(sim)["sales@mydomain.ovh"] == 0

@@ -36,11 +36,16 @@ def https_api(sim, tmp_path):
 def test_untrusted_certificate_is_refused_then_the_ca_bundle_is_trusted(sim, run_playbook, https_api):
     endpoint, ca_file, env = https_api
 
-    refused = run_playbook(task("exchange_send_connector", CONNECTOR), env=env)
-    message = refused.task("under test").get("msg", "")
-    assert refused.rc != 0
-    assert "certificate" in message.lower() and "127.0.0.1" in message, message
-    assert "Traceback" not in refused.stdout + refused.stderr
+    # Refused with either kind of credentials: application keys (the API requests' session) and OAuth2
+    # (the token request comes first).
+    app_keys = {**env, "OVH_CLIENT_ID": "", "OVH_CLIENT_SECRET": "",
+                **{name: sim.env[name] for name in ("OVH_APPLICATION_KEY", "OVH_APPLICATION_SECRET", "OVH_CONSUMER_KEY")}}
+    for credentials in (app_keys, env):
+        refused = run_playbook(task("exchange_send_connector", CONNECTOR), env=credentials)
+        message = refused.task("under test").get("msg", "")
+        assert refused.rc != 0
+        assert "certificate" in message.lower() and "127.0.0.1" in message, message
+        assert "Traceback" not in refused.stdout + refused.stderr
     # Refused during the TLS handshake: nothing reached the API.
     assert sim.stats()["total"] == 0 and platform_state(sim)["connectors"] == {}
 

@@ -212,8 +212,8 @@ def test_converges_across_a_simulator_restart_during_a_run(chaos_sim, platform, 
     try:
         wait_for(lambda: chaos_sim.stats()["writes"] >= 3, proc, "the run's third write")
         connectors_before = {c["id"]: c["displayName"] for c in services(chaos_sim.state())[(ORG, ORG)]["connectors"].values()}
-        chaos_sim.restart()  # from the state file; faults are back to none; the run is still going
         in_flight = proc.poll() is None
+        chaos_sim.restart()  # from the state file; faults are back to none; the run is still going
         output, dummy = proc.communicate(timeout=600)
     finally:
         if proc.poll() is None:

@@ -14,7 +14,6 @@ PLATFORM = {"organization": "private-zz111111-1"}
 CONNECTOR = {"name": "contract-relay", "smart_host": "relay.example.com", "port": 587, "require_tls": True}
 
 
-
 def relay_id(sim):
     return next((c["id"] for c in platform_state(sim)["connectors"].values() if c["displayName"] == "contract-relay"), None)
 

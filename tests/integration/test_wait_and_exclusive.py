@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from bindings_support import account_connectors, bind_directly, create_connector, platform_state, task
+from bindings_support import ORG, account_connectors, bind_directly, create_connector, platform_state, task
 from role_play import ROLE_PLAY, extra_vars_file
 from testlib import run_ansible_playbook
 
 pytestmark = pytest.mark.integration
 
-ORG = "private-zz111111-1"
 RELAY = {"name": "slow-relay", "smart_host": "smtp-relay.example.com", "port": 587}
 
 

@@ -151,7 +151,7 @@ CASES = [
                                           "state": "absent"}, ["exclusive=true goes with state=present only"], "Use exclusive with state=present only."),
     Case("ac-consumer-key-without-write-rights", AC, {"connector": EXISTING, "accounts": ["newsletter@mydomain.ovh"],
                                                       "consumer_key": READONLY},
-                                                           ["not allowed to call PUT", "/account/newsletter%40mydomain.ovh", "grant the consumer key"],
+         ["not allowed to call PUT", "/account/newsletter%40mydomain.ovh", "grant the consumer key"],
          "Grant the consumer key PUT on /email/exchange/*.", refused_write="PUT /account/newsletter@mydomain.ovh -> 403"),
     Case("ac-ten-thousand-with-one-bad", AC, {"connector": EXISTING, "accounts": TEN_THOUSAND},
          ["user07001@mydomian.ovh", "its domains"], "Fix the one entry the message names; nothing else was changed.",

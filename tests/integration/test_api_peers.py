@@ -13,6 +13,7 @@ import threading
 import pytest
 
 from bindings_support import platform_state, task
+from testlib import run_ansible_playbook
 
 pytestmark = pytest.mark.integration
 
@@ -158,3 +159,24 @@ def test_dot_segments_and_control_characters_are_refused_before_any_request(sim,
     assert run.rc != 0 and field in message
     assert "Traceback" not in run.stdout + run.stderr
     assert sim.stats()["total"] == 0
+
+
+def test_an_endpoint_from_the_working_directory_ovh_conf_is_named_and_warned_about(sim, tmp_path):
+    # ansible-playbook runs local modules in the playbook's directory: the playbooks and ovh.conf are in tmp_path.
+    conf = tmp_path / "ovh.conf"
+    conf.write_text(f"[default]\nendpoint = {sim.endpoint}\n")
+    play = task("exchange_send_connector_info", {})
+    from_file = run_ansible_playbook(play, tmp_path, env={**sim.env, "OVH_ENDPOINT": ""}, cwd=tmp_path)
+    result = from_file.task("under test")
+    assert from_file.rc == 0, from_file.stdout[-3000:]
+    assert result["endpoint_source"] == f"ovh.conf ({conf.resolve()})"
+    assert any(str(conf.resolve()) in warning and "working directory" in warning for warning in result["warnings"])
+
+    from_environment = run_ansible_playbook(play, tmp_path, env=sim.env, cwd=tmp_path)
+    result = from_environment.task("under test")
+    assert from_environment.rc == 0 and result["endpoint_source"] == "environment"
+    assert not any("ovh.conf" in warning for warning in result.get("warnings", []))
+    # The same task giving the endpoint itself.
+    given = run_ansible_playbook(task("exchange_send_connector_info", {"endpoint": sim.endpoint}), tmp_path,
+                                 env={**sim.env, "OVH_ENDPOINT": ""}, cwd=tmp_path)
+    assert given.task("under test")["endpoint_source"] == "option"

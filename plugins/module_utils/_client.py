@@ -206,6 +206,8 @@ def _shorten(text, size=120):
 class OvhClient:
     """Signed requests to the OVH API with one bounded retry loop and request counters."""
 
+    endpoint_source = None  # where the endpoint came from, set by connect()
+
     def __init__(self, sdk, retry=None, sleep=time.sleep, clock=time.monotonic, warn=None, trust_local_clock=False):
         self.sdk = sdk
         self.retry = retry or RetryPolicy()

@@ -12,9 +12,10 @@ import pytest
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._credentials import (
     build_sdk_client, check_url, sdk_client_and_endpoint_source)
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import OvhConfigError
-# A fixture, imported for pytest to find.
-from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.test_client import (  # noqa: F401
-    KEYS, no_ambient_config)  # pylint: disable=unused-import
+from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils import test_client
+
+KEYS = test_client.KEYS
+no_ambient_config = test_client.no_ambient_config  # the fixture, shared for pytest to find here
 
 OAUTH2 = {"client_id": "id", "client_secret": "secret"}
 

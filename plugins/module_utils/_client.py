@@ -22,15 +22,18 @@ import time
 from urllib.parse import quote, urlsplit
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._credentials import (
-    HAS_OVH, is_loopback, sdk_client_and_endpoint_source, sdk_error_text)
+    is_loopback, sdk_client_and_endpoint_source, sdk_error_text)
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import InputError, OvhApiError, OvhConfigError
 
-if HAS_OVH:
+try:
     import ovh.exceptions
     import ovh.oauth2
     import requests
     import requests.utils
     from oauthlib.oauth2 import BackendApplicationClient
+except ImportError:
+    pass  # _credentials.HAS_OVH is False: the runner reports the missing SDK before any use
+else:
 
     class _GuardedOAuth2(ovh.oauth2.OAuth2):
         """The SDK's OAuth2 helper whose sessions (the token's and the API's) go through `_guard_session`."""

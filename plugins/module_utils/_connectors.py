@@ -46,12 +46,17 @@ def check_settings(name, connector_id, state, settings):
     size = settings.get("max_send_size")
     if size is not None and not 1 <= size <= 100:
         raise InputError("max_send_size is in MB and must be between 1 and 100, got {0}".format(size))
-    if settings.get("smart_host") is not None and not settings["smart_host"].strip():
-        raise InputError("smart_host must not be empty: give the relay's host name or IP address")
-    if settings.get("smart_host") is not None:
+    smart_host = settings.get("smart_host")
+    if smart_host is not None:
+        if not smart_host.strip():
+            raise InputError("smart_host must not be empty: give the relay's host name or IP address")
+        if len(smart_host.split()) > 1:
+            # These words are kept: the bad-input catalogue and users' searches know them.
+            raise InputError("smart_host {0!r} contains a space: give the relay's host name or IP address alone, such "
+                             "as smtp-relay.example.com".format(smart_host))
         # The value written is the checked one: IDN names in their ASCII form, IP addresses canonical.
         try:
-            settings["smart_host"] = parse_smart_host(settings["smart_host"], option="smart_host")
+            settings["smart_host"] = parse_smart_host(smart_host, option="smart_host")
         except ValueError as error:
             raise InputError(str(error))
     mechanism = settings.get("auth_mechanism")

@@ -55,7 +55,7 @@ options:
   smart_host:
     description:
       - Host name or IP address of the relay (smart host) all mail of the connector goes to. Required to create.
-      - Only the host: a scheme (V(smtp://)), a port (V(:587), which goes in O(port)), a path, a user, spaces or a
+      - Only the host. A scheme (V(smtp://)), a port (V(:587), which goes in O(port)), a path, a user, spaces or a
         trailing dot are refused before any request, with the value to write instead. An international (IDN) name is
         sent in its ASCII form (V(xn--...)), an IP address in its canonical form.
       - Compared with the stored value exactly but for case (DNS names are case-insensitive), so a stored value with a

@@ -55,10 +55,10 @@ options:
     elements: str
   platform_server:
     description:
-      - Also list the mailboxes and domains that send through the platform's own outgoing server (no send connector:
-        C(sendConnectorId) V(0), or never set) in RV(platform_server).
+      - Also list the mailboxes and domains that send through the platform's own outgoing server (no send connector,
+        C(sendConnectorId) V(0) or never set) in RV(platform_server).
       - Costs no request when every connector is listed (all mailboxes are read anyway). With O(connector),
-        O(accounts) or O(domains), the gateway filters: a never-set connector reads null and a reset one V(0), and no
+        O(accounts) or O(domains), the gateway filters; a never-set connector reads null and a reset one V(0), and no
         one filter matches both, so two filtered reads for the mailboxes and two for the domains.
     type: bool
     default: false

@@ -14,7 +14,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import InputError
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._exchange import connector_document
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._exchange import PLATFORM_SERVER, connector_document
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._mailbox_connectors import (
     ConnectorNotFound, check_addresses, check_names, explain_unknown_domains, explain_unknown_mailboxes, find_connector)
 
@@ -44,11 +44,12 @@ class ConnectorReport:
         return {"changed": False}
 
 
-def report_connectors(exchange, connector=None, accounts=None, domains=None):
+def report_connectors(exchange, connector=None, accounts=None, domains=None, platform_server=False):
     """The platform's connectors (or the one named), with their users; ``accounts``/``domains`` looked up too.
 
     With ``accounts`` or ``domains``, only those mailboxes (domains) are read: each connector then lists
-    the ones among them. Raises InputError naming every unknown connector, mailbox or domain.
+    the ones among them. ``platform_server`` adds the mailboxes and domains on the platform's own server.
+    Raises InputError naming every unknown connector, mailbox or domain.
     """
     problems = []
     addresses = check_names(accounts, "accounts", problems) if accounts is not None else None
@@ -79,6 +80,9 @@ def report_connectors(exchange, connector=None, accounts=None, domains=None):
         entry["accounts"] = sorted((m.address for m in mailboxes if m.connector_id == found.id), key=str.lower)
         entry["default_for_domains"] = sorted(d.name for d in found_domains if d.default_connector_id == found.id)
         result["connectors"].append(entry)
+    if platform_server:
+        result["platform_server"] = _platform_server_entry(
+            exchange, mailboxes, found_domains, read_all=bool(selected) and connector is None and not looking_up)
     if looking_up:
         labels = dict((c.id, c.name) for c in connectors)
         result["accounts"] = [{"account": m.address, "connector": _ref(labels, m.connector_id)}
@@ -86,6 +90,15 @@ def report_connectors(exchange, connector=None, accounts=None, domains=None):
         result["domains"] = [{"domain": d.name, "connector": _ref(labels, d.default_connector_id)}
                              for d in sorted(found_domains, key=lambda d: d.name)]
     return ConnectorReport(result)
+
+
+def _platform_server_entry(exchange, mailboxes, domains, read_all):
+    """Who sends through the platform's own server: taken from the full read when there was one, else read filtered."""
+    if not read_all:
+        mailboxes, domains = exchange.platform_server_users()
+    return {"id": PLATFORM_SERVER,
+            "accounts": sorted((m.address for m in mailboxes if m.connector_id == PLATFORM_SERVER), key=str.lower),
+            "default_for_domains": sorted(d.name for d in domains if d.default_connector_id == PLATFORM_SERVER)}
 
 
 def _ref(labels, connector_id):

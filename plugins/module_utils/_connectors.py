@@ -18,6 +18,7 @@ from ansible_collections.ovhcloud.exchange.plugins.module_utils._exchange import
     PLATFORM_SERVER, connector_diff_view, connector_document, connector_field_names)
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._mailbox_connectors import (
     DOMAINS, MAILBOXES, ConnectorChoice, write_and_wait)
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._smart_host import parse_smart_host
 
 OFFERS_WITH_SEND_CONNECTORS = ("dedicated", "dedicatedCluster", "provider")
 # Settings a PUT can write; the authentication goes through changeAuthentication.
@@ -46,11 +47,18 @@ def check_settings(name, connector_id, state, settings):
     if size is not None and not 1 <= size <= 100:
         raise InputError("max_send_size is in MB and must be between 1 and 100, got {0}".format(size))
     smart_host = settings.get("smart_host")
-    if smart_host is not None and not smart_host.strip():
-        raise InputError("smart_host must not be empty: give the relay's host name or IP address")
-    if smart_host is not None and len(smart_host.split()) > 1:
-        raise InputError("smart_host {0!r} contains a space: give the relay's host name or IP address alone, such as "
-                         "smtp-relay.example.com".format(smart_host))
+    if smart_host is not None:
+        if not smart_host.strip():
+            raise InputError("smart_host must not be empty: give the relay's host name or IP address")
+        if len(smart_host.split()) > 1:
+            # These words are kept: the bad-input catalogue and users' searches know them.
+            raise InputError("smart_host {0!r} contains a space: give the relay's host name or IP address alone, such "
+                             "as smtp-relay.example.com".format(smart_host))
+        # The value written is the checked one: IDN names in their ASCII form, IP addresses canonical.
+        try:
+            settings["smart_host"] = parse_smart_host(smart_host, option="smart_host")
+        except ValueError as error:
+            raise InputError(str(error))
     mechanism = settings.get("auth_mechanism")
     if mechanism and mechanism != "none" and not settings.get("user"):
         raise InputError("auth_mechanism={0} needs user (and password when the connector is created or "
@@ -61,9 +69,14 @@ def check_settings(name, connector_id, state, settings):
 
 
 def _already_set(option, wanted, actual):
-    """Whether the connector already has the wanted value; host names compare without case and trailing dot."""
-    if option == "smart_host" and wanted is not None and actual is not None:
-        return wanted.strip().rstrip(".").lower() == str(actual).strip().rstrip(".").lower()
+    """Whether the connector already has the wanted value.
+
+    The smart host compares exactly but for case: DNS names are case-insensitive (RFC 4343), so
+    `Relay.example.com` reaches the same host, while a stored value with a space, a scheme, a port, a
+    path or a trailing dot is not what the (checked) wanted value says and is rewritten.
+    """
+    if option == "smart_host" and wanted is not None and isinstance(actual, str):
+        return wanted.lower() == actual.lower()
     return wanted == actual
 
 
@@ -151,7 +164,16 @@ class SendConnectorPlan:
     def diff(self):
         before = connector_diff_view(connector_document(self.current)) if self.current else {}
         after = self.predicted()
-        return {"before": before, "after": connector_diff_view(after) if after else {}}
+        after = connector_diff_view(after) if after else {}
+        if self.authentication is not None and self.authentication[0] != "none":
+            # The API returns no secret, so nothing else would show that user and password are sent.
+            after["authentication"] = "re-sent" if self.current is not None else "sent"
+        if self.delete and (self.moves["accounts"] or self.moves["domains"]):
+            # What a forced delete switches back to the platform's own server, so --check --diff names it.
+            before.update(accounts=list(self.moves["accounts"]), default_for_domains=list(self.moves["domains"]))
+            after["moved_to_platform_server"] = {"accounts": list(self.moves["accounts"]),
+                                                 "default_for_domains": list(self.moves["domains"])}
+        return {"before": before, "after": after}
 
     def failure(self):
         return None  # a failure of a connector's write raises: nothing is partly applied but what partial() says
@@ -282,12 +304,27 @@ def _find(exchange, wanted):
     """The connector the options designate, or None; fails on a shared name without id."""
     if wanted.connector_id is not None:
         return exchange.connector(wanted.connector_id)
-    named = [c for c in exchange.connectors() if c.name == wanted.name]
+    connectors = exchange.connectors()
+    named = [c for c in connectors if c.name == wanted.name]
+    if not named and wanted.present:
+        _refuse_case_twin(connectors, wanted.name)
     if len(named) > 1:
         ids = sorted(c.id for c in named)
         raise InputError("{0} send connectors are named {1!r} (ids {2}): give id to choose the one to manage".format(
             len(named), wanted.name, ", ".join(str(i) for i in ids)), ids=ids)
     return named[0] if named else None
+
+
+def _refuse_case_twin(connectors, name, connector_id=None):
+    """Names match exactly; one differing only by case is refused, as it would make a look-alike second connector."""
+    twins = sorted((c for c in connectors if c.id != connector_id and c.name != name
+                    and (c.name or "").lower() == (name or "").lower()), key=lambda c: c.id)
+    if twins:
+        raise InputError(
+            "send connector name {0!r} differs only by case from existing connector(s) {1}: connector names match "
+            "exactly, so this would make a second connector beside it; write the name as it is ({2!r}), or give id to "
+            "rename that connector".format(name, ", ".join("{0!r} (id {1})".format(c.name, c.id) for c in twins),
+                                           twins[0].name), ids=[c.id for c in twins])
 
 
 def _check_offer(exchange, wanted):
@@ -326,6 +363,7 @@ def _plan_present(plan, wanted):
             plan.updates = {"dns_routing": True}
         return
     if wanted.name is not None and wanted.connector_id is not None and wanted.name != current.name:
+        _refuse_case_twin(plan.exchange.connectors(), wanted.name, current.id)
         plan.updates["name"] = wanted.name
     for option in UPDATABLE:
         if option in settings and not _already_set(option, settings[option], getattr(current, option)):
@@ -348,6 +386,12 @@ def _plan_authentication(plan, wanted, current):
     if mechanism != actual or always:
         # The API never returns user nor password: they are sent with the mechanism, never compared.
         plan.authentication = (mechanism, settings.get("user"), settings.get("password"))
+    elif settings.get("password"):
+        plan.warnings.append(
+            "password is not sent to existing connector {0!r} (id {1}): with update_password=on_create (the default) it "
+            "is sent only when the connector is created or changes auth_mechanism; the API never returns it, so it "
+            "cannot be compared. Set update_password: always to send it (the run then reports changed each "
+            "time)".format(current.name, current.id))
 
 
 def _plan_absent(plan, wanted):

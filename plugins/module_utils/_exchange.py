@@ -243,6 +243,19 @@ class Exchange:
         objects, strategy = self._list("domain", key="name", only=only, filters=filters)
         return [_domain(obj) for obj in objects], strategy
 
+    def platform_server_users(self):
+        """(mailboxes, domains) on the platform's own server, read filtered by the gateway.
+
+        A never-set connector reads null and a reset one 0, and no filter of the manager's syntax matches both
+        (`eq=0` leaves null out): one read with `isnil=1`, one with `eq=0`, for each kind.
+        """
+        mailboxes, domains = [], []
+        for field, found, read in (("sendConnectorId", mailboxes, self.mailboxes),
+                                   ("sendConnectorIdDefault", domains, self.domains)):
+            for condition in ((field, "isnil", True), (field, "eq", PLATFORM_SERVER)):
+                found.extend(read(filters=[condition])[0])
+        return mailboxes, domains
+
     def set_mailbox_connector(self, address, connector_id):
         """The one write that chooses a mailbox's connector (bindings and a forced delete alike)."""
         self.client.put(self._path("account", address), {"sendConnectorId": connector_id})

@@ -35,7 +35,11 @@ options:
   name:
     description:
       - Display name of the connector, its identity. Required unless O(id) is given.
-      - With O(id), a different O(name) renames the connector.
+      - Names match exactly, case included. A name that differs from an existing connector's only by case (V(Relay-E)
+        beside V(relay-e)) is refused before any write, naming that connector, rather than creating a look-alike second
+        one; write the name as it is, or give O(id) to rename it.
+      - With O(id), a different O(name) renames the connector (refused the same way if another connector has that name
+        but for case).
     type: str
   id:
     description:
@@ -51,7 +55,11 @@ options:
   smart_host:
     description:
       - Host name or IP address of the relay (smart host) all mail of the connector goes to. Required to create.
-      - Compared without case and trailing dot.
+      - Only the host. A scheme (V(smtp://)), a port (V(:587), which goes in O(port)), a path, a user, spaces or a
+        trailing dot are refused before any request, with the value to write instead. An international (IDN) name is
+        sent in its ASCII form (V(xn--...)), an IP address in its canonical form.
+      - Compared with the stored value exactly but for case (DNS names are case-insensitive), so a stored value with a
+        space, a scheme, a port or a trailing dot is rewritten by the next run.
     type: str
   port:
     description:
@@ -80,8 +88,11 @@ options:
     type: str
   update_password:
     description:
-      - V(on_create) sends O(password) only when the connector is created or its O(auth_mechanism) changes.
-      - V(always) sends O(user) and O(password) on every run (a change is then reported every time).
+      - V(on_create) sends O(password) only when the connector is created or its O(auth_mechanism) changes; a
+        O(password) given for an existing connector is then not sent, and the module warns, naming
+        V(update_password=always).
+      - V(always) sends O(user) and O(password) on every run (a change is then reported every time); the diff's
+        C(after) shows C(authentication) V(re-sent), never the values.
     type: str
     choices: [always, on_create]
     default: on_create
@@ -100,6 +111,8 @@ options:
       - With O(state=absent), a connector still used by mailboxes or as a domain default is deleted only with
         V(true), which first sends those mailboxes and domains back through the platform's own server (connector
         id 0). Without it the module fails and lists them.
+      - The diff names them (in check mode too) - C(before) lists them under C(accounts) and
+        C(default_for_domains), C(after) under C(moved_to_platform_server) - and so does RV(moves).
     type: bool
     default: false
   allow_unsupported_offer:

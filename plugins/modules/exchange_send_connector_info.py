@@ -53,6 +53,15 @@ options:
       - Only these domains are read then, so RV(connectors[].default_for_domains) lists the ones among them.
     type: list
     elements: str
+  platform_server:
+    description:
+      - Also list the mailboxes and domains that send through the platform's own outgoing server (no send connector,
+        C(sendConnectorId) V(0) or never set) in RV(platform_server).
+      - Costs no request when every connector is listed (all mailboxes are read anyway). With O(connector),
+        O(accounts) or O(domains), the gateway filters; a never-set connector reads null and a reset one V(0), and no
+        one filter matches both, so two filtered reads for the mailboxes and two for the domains.
+    type: bool
+    default: false
 seealso:
   - module: ovhcloud.exchange.exchange_send_connector
   - module: ovhcloud.exchange.exchange_account_connector
@@ -92,6 +101,16 @@ EXAMPLES = r'''
     organization: private-zz111111-1
     accounts: [newsletter@mydomain.ovh]
     domains: [mydomain.ovh]
+
+- name: The mailboxes still on the platform's own server (no send connector)
+  ovhcloud.exchange.exchange_send_connector_info:
+    organization: private-zz111111-1
+    platform_server: true
+  register: everything
+
+- name: Show them
+  ansible.builtin.debug:
+    msg: "{{ everything.platform_server.accounts }}"
 '''
 
 RETURN = r'''
@@ -192,6 +211,23 @@ domains:
   type: list
   elements: dict
   sample: [{"domain": "mydomain.ovh", "connector": {"id": 0, "name": null}}]
+platform_server:
+  description: The mailboxes and domains on the platform's own outgoing server (connector id V(0)).
+  returned: when O(platform_server=true)
+  type: dict
+  sample: {"id": 0, "accounts": ["contact@mydomain.ovh"], "default_for_domains": ["guides.ovh"]}
+  contains:
+    id:
+      description: Always V(0), the id the API uses for the platform's own server.
+      type: int
+    accounts:
+      description: The mailboxes that send through it, by primary address.
+      type: list
+      elements: str
+    default_for_domains:
+      description: The domains whose new mailboxes get it by default.
+      type: list
+      elements: str
 read_strategy:
   description: How the mailboxes were read (V(object_list), V(batch) or V(single)); V(null) when there was nothing
     to read.
@@ -219,11 +255,13 @@ OPTIONS = dict(
     connector=dict(type='str'),
     accounts=dict(type='list', elements='str'),
     domains=dict(type='list', elements='str'),
+    platform_server=dict(type='bool', default=False),
 )
 
 
 def plan(exchange, params):
-    return report_connectors(exchange, params['connector'], accounts=params['accounts'], domains=params['domains'])
+    return report_connectors(exchange, params['connector'], accounts=params['accounts'], domains=params['domains'],
+                             platform_server=params['platform_server'])
 
 
 def main():

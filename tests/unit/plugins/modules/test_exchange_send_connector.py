@@ -57,7 +57,7 @@ def test_create_waits_and_returns_the_new_connector(send_connector):
 
 
 def test_nothing_to_change_makes_no_write(send_connector):
-    result, sdk = send_connector({"name": "relay", "smart_host": "SMTP.example.com.", "port": 587, "require_tls": True,
+    result, sdk = send_connector({"name": "relay", "smart_host": "SMTP.example.com", "port": 587, "require_tls": True,
                                   "auth_mechanism": "none", "max_send_size": 100, "dns_routing": False},
                                  [listing("/sendConnector", [connector()])])
     assert result["changed"] is False and result["id"] == 29 and result["task_ids"] == []
@@ -121,6 +121,10 @@ def test_a_shared_name_fails_listing_the_ids(send_connector):
     ({"port": 70000}, "port must be between 1 and 65535"),
     ({"max_send_size": 101}, "between 1 and 100"),
     ({"smart_host": "  "}, "smart_host must not be empty"),
+    ({"smart_host": "smtp://relay.example.com"}, "drop `smtp://`"),
+    ({"smart_host": "relay.example.com:587"}, "put 587 in `port`"),
+    ({"smart_host": "relay.example.com/path"}, "drop `/path`"),
+    ({"smart_host": "relay.example.com "}, "write 'relay.example.com'"),
     ({"auth_mechanism": "basicAuth", "password": SECRET}, "needs user"),
 ])
 def test_bad_input_fails_before_any_request(send_connector, args, words):
@@ -214,3 +218,78 @@ def test_a_failed_task_is_reported_with_what_was_done(send_connector):
     ])
     assert result["failed"] and "addSendConnector (task 700)" in result["msg"]
     assert result["changed"] is True and result["task_ids"] == [700]
+
+
+@pytest.mark.parametrize("stored", ["smtp.example.com ", "smtp://smtp.example.com", "smtp.example.com.", "smtp.example.com:587"])
+def test_a_bad_stored_smart_host_is_rewritten_exactly(send_connector, stored):
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "wait": False}, [
+        listing("/sendConnector", [connector(smartHost=stored)]),
+        Step("PUT", BASE + "/sendConnector/29", data=None, body={"smartHost": "smtp.example.com"}),
+        Step("GET", BASE + "/sendConnector/29", data=connector(taskPendingId=810)),
+    ])
+    assert result["changed"] is True and result["task_ids"] == [810]
+
+
+def test_a_smart_host_differing_only_by_case_is_already_set(send_connector):
+    # DNS names are case-insensitive: Relay.Example.com and relay.example.com are one host.
+    result, sdk = send_connector({"name": "relay", "smart_host": "SMTP.Example.com"}, [listing("/sendConnector", [connector()])])
+    assert result["changed"] is False and sdk.writes() == []
+
+
+def test_an_idn_smart_host_is_sent_in_ascii(send_connector):
+    result, sdk = send_connector({"name": "relay", "smart_host": "relais.exemple-\u00e9t\u00e9.fr", "wait": False}, [
+        listing("/sendConnector", [connector()]),
+        Step("PUT", BASE + "/sendConnector/29", data=None, body={"smartHost": "relais.xn--exemple-t-i4ab.fr"}),
+        Step("GET", BASE + "/sendConnector/29", data=connector(smartHost="relais.xn--exemple-t-i4ab.fr")),
+    ])
+    assert result["changed"] is True
+
+
+def test_an_unsent_password_is_warned_about():
+    from ansible_collections.ovhcloud.exchange.plugins.module_utils._connectors import Wanted, plan_send_connector
+    from ansible_collections.ovhcloud.exchange.plugins.module_utils._exchange import _connector
+
+    class Platform:
+        def connectors(self):
+            return [_connector(connector(smartHostAuthMechanism="basicAuth"))]
+
+    plan = plan_send_connector(Platform(), Wanted(name="relay", settings={"auth_mechanism": "basicAuth", "user": "u",
+                                                                          "password": SECRET}))
+    assert not plan.changed
+    assert [w for w in plan.warnings if "update_password: always" in w and "not sent" in w]
+    assert not any(SECRET in w for w in plan.warnings)
+
+
+def test_always_shows_the_authentication_re_sent_in_the_diff(send_connector):
+    result, sdk = send_connector({"name": "relay", "auth_mechanism": "basicAuth", "user": "u", "password": SECRET,
+                                  "update_password": "always"},
+                                 [listing("/sendConnector", [connector(smartHostAuthMechanism="basicAuth")])], check=True, diff=True)
+    assert result["changed"] is True and sdk.writes() == []
+    assert result["diff"]["after"]["authentication"] == "re-sent" and "authentication" not in result["diff"]["before"]
+    assert SECRET not in json.dumps(result)
+
+
+def test_the_delete_diff_names_every_user_moved_back(send_connector):
+    result, sdk = send_connector({"name": "relay", "state": "absent", "force": True}, [
+        listing("/sendConnector", [connector()]),
+        listing("/account", [{"primaryEmailAddress": "a@example.com", "sendConnectorId": 29}], "sendConnectorId:eq=29"),
+        listing("/domain", [{"name": "example.com", "sendConnectorIdDefault": 29}], "sendConnectorIdDefault:eq=29"),
+    ], check=True, diff=True)
+    assert result["changed"] is True and sdk.writes() == []
+    assert result["diff"]["before"]["accounts"] == ["a@example.com"]
+    assert result["diff"]["before"]["default_for_domains"] == ["example.com"]
+    assert result["diff"]["after"] == {"moved_to_platform_server": {"accounts": ["a@example.com"],
+                                                                    "default_for_domains": ["example.com"]}}
+
+
+def test_a_name_differing_only_by_case_is_refused_before_any_write(send_connector):
+    result, sdk = send_connector({"name": "Relay", "smart_host": "smtp.example.com"}, [listing("/sendConnector", [connector()])])
+    assert result["failed"] and "'relay' (id 29)" in result["msg"] and "differs only by case" in result["msg"]
+    assert sdk.writes() == []
+
+
+def test_a_rename_to_a_case_twin_is_refused(send_connector):
+    result, sdk = send_connector({"id": 30, "name": "RELAY"}, [
+        Step("GET", BASE + "/sendConnector/30", data=connector(id=30, displayName="other")),
+        listing("/sendConnector", [connector(), connector(id=30, displayName="other")])])
+    assert result["failed"] and "'relay' (id 29)" in result["msg"] and sdk.writes() == []

@@ -60,3 +60,28 @@ def test_unknown_mailboxes_and_domains_fail_naming_each(api):
 def test_an_unknown_connector_is_an_error(api):
     result, sdk = api(exchange_send_connector_info, {"connector": "nope"}, [listing("/sendConnector", [RELAY])])
     assert result["failed"] and "no send connector has the name or id 'nope'" in result["msg"]
+
+
+def test_platform_server_costs_nothing_when_everything_is_read(api):
+    result, sdk = api(exchange_send_connector_info, {"platform_server": True}, [
+        listing("/sendConnector", [OTHER, RELAY]),
+        listing("/account", ACCOUNTS + [{"primaryEmailAddress": "d@x.ovh", "sendConnectorId": None}]),
+        listing("/domain", DOMAINS + [{"name": "y.ovh", "sendConnectorIdDefault": 0}]),
+    ])
+    assert result["platform_server"] == {"id": 0, "accounts": ["c@x.ovh", "d@x.ovh"], "default_for_domains": ["y.ovh"]}
+
+
+def test_platform_server_with_one_connector_reads_null_and_zero_filtered(api):
+    # A never-set connector reads null, a reset one 0: no one filter of the manager's syntax matches both.
+    result, sdk = api(exchange_send_connector_info, {"connector": "relay", "platform_server": True}, [
+        listing("/sendConnector", [OTHER, RELAY]),
+        listing("/account", ACCOUNTS[:2], filters="sendConnectorId:eq=29"),
+        listing("/domain", [], filters="sendConnectorIdDefault:eq=29"),
+        listing("/account", [{"primaryEmailAddress": "d@x.ovh", "sendConnectorId": None}], filters="sendConnectorId:isnil=1"),
+        listing("/account", [ACCOUNTS[2]], filters="sendConnectorId:eq=0"),
+        listing("/domain", [], filters="sendConnectorIdDefault:isnil=1"),
+        listing("/domain", [{"name": "y.ovh", "sendConnectorIdDefault": 0}], filters="sendConnectorIdDefault:eq=0"),
+    ])
+    assert result["platform_server"] == {"id": 0, "accounts": ["c@x.ovh", "d@x.ovh"], "default_for_domains": ["y.ovh"]}
+    assert "platform_server" not in api(exchange_send_connector_info, {}, [
+        listing("/sendConnector", []), ])[0]

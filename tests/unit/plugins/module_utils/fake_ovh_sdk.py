@@ -4,6 +4,9 @@ Each expected request names its method, path, request headers and body exactly; 
 different request fails the test, so "no write in check mode" or "one request per page" is asserted
 by construction.
 """
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import json
 import threading
 

@@ -4,6 +4,9 @@ Each step names the request expected (method, path, body when given) and what th
 an answer (status, JSON or raw text, headers) or an exception (a reset, a timeout). Any request
 that is not the next step fails the test; `assert_done()` fails on steps never reached.
 """
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import json
 
 import requests

@@ -1,10 +1,13 @@
 """_bindings.py: plans, validation and apply, with the exact requests expected."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import pytest
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bindings
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskWaiter
 
-from fake_ovh_sdk import Expect, fake_client, paged
+from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.fake_ovh_sdk import Expect, fake_client, paged
 
 RELAY = {"id": 29, "displayName": "relay", "state": "ok", "taskPendingId": 0}
 OTHER = {"id": 31, "displayName": "other", "state": "ok", "taskPendingId": 0}

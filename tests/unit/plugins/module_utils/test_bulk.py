@@ -1,4 +1,7 @@
 """_bulk.py: each read strategy and each fallback, with the exact requests expected."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import threading
 
 import pytest
@@ -6,7 +9,7 @@ import pytest
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bulk
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import OvhApiError
 
-from fake_ovh_sdk import BASE, BATCH, Expect, fake_client, paged
+from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.fake_ovh_sdk import BASE, BATCH, Expect, fake_client, paged
 
 
 def account(address, connector=0):

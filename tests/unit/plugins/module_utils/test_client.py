@@ -1,4 +1,7 @@
 """The client layer against a scripted HTTP boundary: paths, retries, Retry-After, errors, counts."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 from configparser import RawConfigParser
 
 import ovh
@@ -9,7 +12,7 @@ import pytest
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _client
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import (
     ExchangeClient, OvhApiError, OvhConfigError, RetryPolicy, build_sdk_client)
-from scripted_http import Step, ScriptedSdk, refused, reset
+from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import Step, ScriptedSdk, refused, reset
 
 ORG = "private-zz111111-1"
 BASE = f"/email/exchange/{ORG}/service/{ORG}"

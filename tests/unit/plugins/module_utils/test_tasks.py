@@ -1,9 +1,12 @@
 """The task waiter on a fake clock: many tasks through the task list, failures, timeouts, idle guard."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import pytest
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import ExchangeClient, RetryPolicy
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskFailed, TaskTimeout, TaskWaiter
-from scripted_http import Step, ScriptedSdk
+from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import Step, ScriptedSdk
 
 ORG = "private-zz111111-1"
 BASE = f"/email/exchange/{ORG}/service/{ORG}"

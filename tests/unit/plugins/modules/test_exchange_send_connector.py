@@ -1,4 +1,7 @@
 """exchange_send_connector's decisions, with the exact requests expected at the HTTP boundary."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import json
 
 import pytest
@@ -8,7 +11,7 @@ from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import E
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._connectors import check_input
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskWaiter
 from ansible_collections.ovhcloud.exchange.plugins.modules import exchange_send_connector
-from ansible_collections.ovhcloud.exchange.tests.unit.module_runner import patch_module_args
+from ansible_collections.ovhcloud.exchange.tests.unit.module_runner import module_result, patch_module_args
 from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import ScriptedSdk, Step, reset
 
 ORG = "private-zz111111-1"
@@ -68,10 +71,10 @@ def api(monkeypatch, capsys):
         with patch_module_args(module_args):
             with pytest.raises(SystemExit):
                 exchange_send_connector.main()
-        out = capsys.readouterr().out
-        assert SECRET not in out
+        result = module_result(capsys.readouterr().out)
+        assert SECRET not in json.dumps(result)
         sdk.assert_done()
-        return json.loads(out), sdk
+        return result, sdk
 
     run.sleeps = sleeps
     return run

@@ -162,8 +162,10 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible.utils.display import Display
 
 # The only import of the collection's private layer.
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import (
-    HAS_OVH, ExchangeClient, OvhApiError, build_sdk_client, encode_segment)
+from ansible_collections.ovhcloud.exchange.plugins.module_utils import _exchange
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import connect
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._credentials import HAS_OVH
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import OvhApiError
 
 display = Display()
 
@@ -218,8 +220,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not HAS_OVH:
             raise AnsibleError("{0} needs the ovh Python SDK on the controller: pip install ovh".format(self.NAME))
         try:
-            client = ExchangeClient(credentials, sdk_client=build_sdk_client(credentials), trust_local_clock=True,
-                                    warn=display.warning)
+            client = connect(credentials, warn=display.warning)
             platforms = self._list_services(client)
         except OvhApiError as error:
             raise AnsibleError("{0} could not list the Exchange services: {1}".format(self.NAME, error))
@@ -230,21 +231,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _list_services(self, client):
         patterns = self.get_option("organizations")
-        organizations = [org for org in client.get("/email/exchange")
+        organizations = [org for org in _exchange.organizations(client)
                          if not patterns or any(fnmatch.fnmatchcase(org, pattern) for pattern in patterns)]
         offers = self.get_option("offers")
         platforms, left_out = [], []
         for organization in organizations:
-            base = "/email/exchange/{0}/service".format(encode_segment(organization))
             # Private and Trusted Exchange have one service per organization: a GET each is the cheapest read.
-            for name in sorted(client.get(base)):
-                path = "{0}/{1}".format(base, encode_segment(name))
-                platform = _platform(organization, name, client.get(path))
+            for name in _exchange.services(client, organization):
+                exchange = _exchange.Exchange(client, organization, name)
+                platform = _platform(organization, name, exchange.details())
                 if offers and platform["offer"] not in offers:
                     left_out.append(platform)
                     continue
                 if self.get_option("domains"):
-                    platform["domains"] = sorted(client.get(path + "/domain"))
+                    platform["domains"] = exchange.domain_names()
                 platforms.append(platform)
         if left_out:
             self._report_left_out(left_out, offers)

@@ -1,4 +1,7 @@
 """Run a module's main() in-process with arguments, the way Ansible would, and read its JSON result."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import json
 
 import pytest

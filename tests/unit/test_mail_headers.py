@@ -1,4 +1,7 @@
 """Received-header analysis on real-world header shapes, and exchange_mail_route through its main()."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import html
 import re
 

@@ -1,5 +1,7 @@
 """The role's argument spec and its defaults agree: Ansible validates with one and runs with the other."""
-from __future__ import annotations
+from __future__ import (absolute_import, annotations, division, print_function)
+__metaclass__ = type
+
 
 import yaml
 

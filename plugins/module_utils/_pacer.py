@@ -36,6 +36,8 @@ except ImportError:  # not POSIX: the budget is shared by the threads of one pro
 
 # Lowest pace the pacer falls to: one request every 10 s still finishes a job, slowly.
 MIN_RATE = 0.1
+# Successes needed between two signals to measure the rate that got through.
+MIN_SAMPLE = 4
 # After a throttling signal, pace just under the rate that got through.
 SETTLE_FACTOR = 0.9
 # A second signal within the same episode (workers refused together) lowers the rate only once.
@@ -46,8 +48,13 @@ PROBE_STEP = 0.002
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 30.0
 MAX_PAUSE = 120.0
-# State older than this (a previous job) keeps its learned rate but not its schedule.
+# State older than this (a previous job, or another boot's clock) is dropped.
 STALE_SECONDS = 600.0
+# A learned rate with no signal for this many requests' worth of time (and at least FORGET_MIN_SECONDS) is
+# forgotten: the limit was lifted, or the signal was a one-off (a lone reset), and pacing on it would only slow
+# every later job of the key. Paced just under a real limit, probing meets the limit again well before that.
+FORGET_REQUESTS = 150
+FORGET_MIN_SECONDS = 20.0
 
 
 def state_folder():
@@ -111,8 +118,8 @@ class Pacer:
                     state = {}
                 now = self.clock()
                 if not isinstance(state, dict) or abs(now - state.get("touched", now)) > STALE_SECONDS:
-                    # Another job's schedule (or another boot's clock): keep only the rate it learned.
-                    state = {"rate": state.get("rate")} if isinstance(state, dict) else {}
+                    # Another job's state (or another boot's clock): start afresh.
+                    state = {}
                 result = change(state, now)
                 state["touched"] = now
                 data = json.dumps(state).encode("utf-8")
@@ -123,8 +130,11 @@ class Pacer:
             finally:
                 os.close(descriptor)  # releases the flock
 
-    def _interval(self, state):
-        rates = [rate for rate in (state.get("rate"), self.ceiling) if rate]
+    def _interval(self, state, now):
+        learned = state.get("rate")
+        if learned and now - state.get("signal_at", now) > max(FORGET_MIN_SECONDS, FORGET_REQUESTS / learned):
+            state["rate"] = learned = None
+        rates = [rate for rate in (learned, self.ceiling) if rate]
         return 1.0 / min(rates) if rates else 0.0
 
     # Public -------------------------------------------------------------------------------------
@@ -134,7 +144,7 @@ class Pacer:
         def book(state, now):
             state.setdefault("since", now)
             start = max(now, state.get("next", 0.0), state.get("pause_until", 0.0))
-            state["next"] = start + self._interval(state)
+            state["next"] = start + self._interval(state, now)
             return start - now
 
         delay = self._locked(book)
@@ -163,11 +173,14 @@ class Pacer:
             else:
                 pause = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (state["strikes"] - 1)) * (0.5 + 0.5 * self.rng())
             if not episode:
-                # What got through since the last signal is what the key allows (burst included).
-                since = max(now - state.get("since", now - 1.0), 1.0)
-                measured = state.get("ok", 0) / since
-                current = state.get("rate") or measured
-                state["rate"] = max(MIN_RATE, min(current, measured or current) * SETTLE_FACTOR)
+                # What got through since the last signal is what the key allows (burst included); too few
+                # successes say nothing of the rate (a job that starts on a spent budget): then a step down only.
+                ok = state.get("ok", 0)
+                if ok >= MIN_SAMPLE:
+                    measured = ok / max(now - state.get("since", now - 1.0), 1.0)
+                    state["rate"] = max(MIN_RATE, min(state.get("rate") or measured, measured) * SETTLE_FACTOR)
+                elif state.get("rate"):
+                    state["rate"] = max(MIN_RATE, state["rate"] * SETTLE_FACTOR)
                 state["ok"] = 0
                 state["since"] = now + pause
                 state["signal_at"] = now

@@ -180,7 +180,7 @@ counts:
   description: How many mailboxes had each status.
   returned: always, also on a partial failure
   type: dict
-  sample: {"bound": 300, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 0}
+  sample: {"bound": 300, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 0, "not_attempted": 0}
   contains:
     bound:
       description: Mailboxes moved to the connector.

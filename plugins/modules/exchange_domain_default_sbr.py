@@ -138,7 +138,7 @@ counts:
   description: How many domains had each status.
   returned: always, also on a partial failure
   type: dict
-  sample: {"set": 1, "reset": 0, "unchanged": 1, "failed": 0}
+  sample: {"set": 1, "reset": 0, "unchanged": 1, "failed": 0, "not_attempted": 0}
   contains:
     set:
       description: Domains whose default became the connector.

@@ -39,7 +39,7 @@ def test_exclusive_plan_and_apply_write_only_what_differs_and_wait_for_all_tasks
     plan.apply(TaskWaiter(exchange, 60, sleep=lambda s: None), True)
     sdk.assert_done()
     result = plan.result(True)
-    assert result["counts"] == {"bound": 1, "unbound": 1, "unchanged": 1, "skipped": 0, "failed": 0}
+    assert result["counts"] == {"bound": 1, "unbound": 1, "unchanged": 1, "skipped": 0, "failed": 0, "not_attempted": 0}
     assert result["task_ids"] == [501, 502]
     assert plan.diff() == {"before": {"a@x.ovh": "the platform's own server (0)", "c@x.ovh": "relay (29)"},
                            "after": {"a@x.ovh": "relay (29)", "c@x.ovh": "the platform's own server (0)"}}
@@ -84,7 +84,7 @@ def test_a_refused_write_and_a_failed_task_are_reported_per_mailbox():
     plan.apply(TaskWaiter(exchange, 60, sleep=lambda s: None), True)
     sdk.assert_done()
     result = plan.result(True)
-    assert result["counts"] == {"bound": 1, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 2}
+    assert result["counts"] == {"bound": 1, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 2, "not_attempted": 0}
     assert result["changed"] is True
     by_account = dict((item["account"], item) for item in result["accounts"])
     assert "task 601 (setAccount) ended with status 'error'" in by_account["a@x.ovh"]["error"]
@@ -107,4 +107,4 @@ def test_domain_defaults_with_plain_ids_use_batch_reads():
     sdk.assert_done()
     assert plan.strategy == "batch"
     assert [(c.key, c.before, c.after) for c in plan.choices] == [("x.ovh", 0, 29), ("y.ovh", 29, 29)]
-    assert plan.result(False)["counts"] == {"set": 1, "reset": 0, "unchanged": 1, "failed": 0}
+    assert plan.result(False)["counts"] == {"set": 1, "reset": 0, "unchanged": 1, "failed": 0, "not_attempted": 0}

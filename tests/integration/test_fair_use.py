@@ -28,7 +28,7 @@ from testlib import REPO, ansible_env, run_ansible_playbook
 pytestmark = pytest.mark.integration
 
 READONLY = "demo-readonly-consumer-key"
-BIND_TASK = "Bind mailboxes to "
+BIND_TASK = "Bind a chunk of mailboxes"
 PLATFORMS_PLAYBOOK = REPO / "playbooks" / "send_connector_platforms.yml"
 WRITES = ("POST", "PUT", "DELETE")
 PARALLEL = 8
@@ -165,7 +165,7 @@ def test_forks_sharing_one_key_share_its_rate(sim, tmp_path):
     run = run_ansible_playbook(PLATFORMS_PLAYBOOK, tmp_path, env=env, args=("-i", str(inventory), "--forks", "4"))
     assert run.rc == 0, run.stdout[-4000:]
 
-    log = [r for r in sim.requests() if r["path"].startswith("/email/exchange")]
+    log = [r for r in sim.requests() if "/email/exchange" in r["path"]]
     throttled = [r for r in log if r["throttled"]]
     # A few refusals while the pacer finds the rate, not one per request over it.
     assert len(throttled) <= max(8, len(log) // 20), (len(throttled), len(log), sim.stats()["throttled"])

@@ -157,6 +157,7 @@ class Pacer:
         """A request got a real answer: count it, and probe a little faster when paced."""
         def count(state, now):
             state["ok"] = state.get("ok", 0) + 1
+            state["strikes"] = 0
             if state.get("rate"):
                 state["rate"] = state["rate"] * (1.0 + PROBE_STEP)
         self._locked(count)
@@ -166,8 +167,12 @@ class Pacer:
         self.signals += 1
 
         def slow_down(state, now):
+            if now < state.get("pause_until", 0.0):
+                # Sent before the pause began (workers refused together): a signal already acted upon.
+                return state["pause_until"] - now
             episode = now - state.get("signal_at", -1e9) < EPISODE_SECONDS
-            state["strikes"] = state.get("strikes", 0) + 1 if episode else 1
+            # Signals with no success between them back off further; a success starts again from the base.
+            state["strikes"] = state.get("strikes", 0) + 1
             if retry_after is not None:
                 pause = min(max(float(retry_after), 0.0), MAX_PAUSE)
             else:

@@ -36,6 +36,8 @@ except ImportError:  # not POSIX: the budget is shared by the threads of one pro
 
 # Lowest pace the pacer falls to: one request every 10 s still finishes a job, slowly.
 MIN_RATE = 0.1
+# A gap between requests longer than this ends a busy spell: the rate is measured over busy time only.
+IDLE_SECONDS = 1.0
 # Successes needed between two signals to measure the rate that got through.
 MIN_SAMPLE = 4
 # After a throttling signal, pace just under the rate that got through.
@@ -142,9 +144,14 @@ class Pacer:
     def acquire(self):
         """Wait for this request's turn; False if cancelled while waiting (send nothing then)."""
         def book(state, now):
-            state.setdefault("since", now)
+            interval = self._interval(state, now)
+            if now - state.get("last", -1e9) > max(IDLE_SECONDS, 2 * interval):
+                # Idle time (a module starting, a task between chunks) says nothing of the key's rate: what gets
+                # through is measured from the start of this busy spell.
+                state["since"], state["ok"] = now, 0
+            state["last"] = now
             start = max(now, state.get("next", 0.0), state.get("pause_until", 0.0))
-            state["next"] = start + self._interval(state, now)
+            state["next"] = start + interval
             return start - now
 
         delay = self._locked(book)

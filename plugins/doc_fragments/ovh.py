@@ -116,8 +116,8 @@ options:
     description:
       - A ceiling on the requests per second of the consumer key, shared with every module using the key on the
         controller at the same time. OVH's fair use is about 60 requests a minute per consumer key, that is V(1).
-      - Unset means no ceiling: the module finds the key's rate by itself from the throttling answers, and paces
-        every request of the key below it.
+      - Unset means no ceiling. The module then finds the key's rate by itself from the throttling answers, and
+        paces every request of the key below it.
     type: float
 '''
 

@@ -462,6 +462,7 @@ def fair_use_report(results, size, latency, task_seconds, machine_text):
 def splice_section(path, section, markers=PLATFORMS_SECTION):
     """Put `section` in place of the one between the markers in `path`, or at its end."""
     text = path.read_text() if path.exists() else ""
+    path.parent.mkdir(parents=True, exist_ok=True)
     start, end = markers
     if start in text and end in text:
         text = text[:text.index(start)] + section.rstrip("\n") + text[text.index(end) + len(end):]

@@ -141,6 +141,10 @@ def write_and_wait(exchange, waiter, choices, wait=True, names=None):
             choice.not_attempted = True
         elif not outcome.ok:
             choice.error = _reason(outcome.error)
+    cancellation = exchange.cancellation
+    if not stopped and any(choice.not_attempted for choice in todo) and cancellation is not None and cancellation.is_set():
+        stopped.append(OvhApiError('the run was cancelled ({0}): no write was started after it'.format(cancellation.reason),
+                                   kind='cancelled', sent=False))
     written = [choice for choice in todo if choice.error is None and not choice.not_attempted]
     try:
         _find_tasks(exchange, written, names)

@@ -41,11 +41,11 @@ IDLE_SECONDS = 1.0
 # Successes needed between two signals to measure the rate that got through.
 MIN_SAMPLE = 4
 # After a throttling signal, pace just under the rate that got through.
-SETTLE_FACTOR = 0.9
+SETTLE_FACTOR = 0.95
 # A second signal within the same episode (workers refused together) lowers the rate only once.
 EPISODE_SECONDS = 2.0
-# Successes raise the rate by this fraction each: about +10% after 50 requests, so probing is slow.
-PROBE_STEP = 0.002
+# Successes raise the rate by this fraction each: about +5% after 50 requests, so probing is slow.
+PROBE_STEP = 0.001
 # Backoff when the gateway gives no Retry-After.
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 30.0

@@ -60,7 +60,7 @@ notes:
     and by every module running at the same time on the controller with that key (forks, parallel tasks). A
     throttling answer (429 honouring C(Retry-After), an HTML C(408) page or gateway page, a connection reset before any
     answer) pauses every request of the key and lowers its pace; the pace rises again slowly. Throttled requests are
-    retried until O(wait_timeout) seconds after the module started, not a fixed number of times."
+    retried until C(wait_timeout) seconds after the module started, not a fixed number of times."
   - Server errors and network errors are retried a few times with a growing, jittered delay, when repeating them is
     safe. A refused connection or a name that does not resolve stops the whole task within seconds.
   - "Interruption: on SIGINT, SIGTERM or SIGHUP, or when C(ansible-playbook) goes away, the module sends no new request,

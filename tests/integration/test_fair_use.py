@@ -176,8 +176,8 @@ def test_forks_sharing_one_key_share_its_rate(sim, tmp_path):
     for number in numbers:
         connectors, bindings = service_state(sim, platform_name(number))
         assert set(connectors) == {"relay"}
-        assert {a: bindings[a] for a in mailboxes(number, count)} == dict.fromkeys(mailboxes(number, count),
-                                                                                 connectors["relay"]["id"])
+        relay_id = connectors["relay"]["id"]
+        assert {a: bindings[a] for a in mailboxes(number, count)} == dict.fromkeys(mailboxes(number, count), relay_id)
 
 
 # The API goes away mid-binding -----------------------------------------------------------------------

@@ -191,6 +191,8 @@ def test_preflight_refuses_a_port_that_is_not_smtp(sim, run_playbook, tmp_path):
     assert f"port {relay.port} is not an SMTP port" in run.stdout, run.stdout
     assert bytes(relay.received) == b""
     assert sim.stats()["writes"] == 0
+
+
 def role_run(run_playbook, tmp_path, variables, *args):
     """The role alone (no inventory defaults) with `variables`; returns the run."""
     return run_playbook(ROLE_PLAY, "-e", extra_vars(tmp_path, {"send_connector_organization": PLATFORM, **variables}), *args)

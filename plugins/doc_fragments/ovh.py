@@ -56,8 +56,15 @@ requirements:
   - ovh >= 1.0.0 (the official OVH Python SDK, on the host that runs the module, usually the controller)
 notes:
   - Options win over E(OVH_*) environment variables, which win over C(ovh.conf).
-  - Requests that fail with a rate limit (429, honouring C(Retry-After)), a server error, a gateway error page or a
-    network error are retried a few times with a growing, jittered delay, when repeating them is safe.
+  - "Fair use: every request waits its turn in one budget per consumer key, shared by the module's parallel requests
+    and by every module running at the same time on the controller with that key (forks, parallel tasks). A
+    throttling answer (429 honouring C(Retry-After), an HTML C(408) page or gateway page, a connection reset before any
+    answer) pauses every request of the key and lowers its pace; the pace rises again slowly. Throttled requests are
+    retried until C(wait_timeout) seconds after the module started, not a fixed number of times."
+  - Server errors and network errors are retried a few times with a growing, jittered delay, when repeating them is
+    safe. A refused connection or a name that does not resolve stops the whole task within seconds.
+  - "Interruption: on SIGINT, SIGTERM or SIGHUP, or when C(ansible-playbook) goes away, the module sends no new request,
+    lets the ones in flight end, and fails with what was done; a rerun converges."
   - Every module of the collection that calls the OVH API is in the action group C(ovhcloud.exchange.ovh), so
     C(module_defaults) with C(group/ovhcloud.exchange.ovh) sets these options once for all of them.
   - Run these modules on the controller (a play on C(localhost), or C(delegate_to) C(localhost)) with
@@ -92,6 +99,7 @@ options:
     description:
       - How many seconds to wait for the tasks in total. On timeout the module fails and returns the tasks as last
         seen; the changes may still complete later.
+      - Also how long, from the start of the module, requests throttled by OVH keep being retried.
     type: int
     default: 600
 '''
@@ -106,9 +114,10 @@ options:
     default: 8
   max_requests_per_second:
     description:
-      - Client-side limit of requests started per second for those requests. OVH's fair use is about 60 requests a
-        minute per consumer key, that is V(1).
-      - Unset means no client-side limit. Rate-limited answers (429) are retried after the delay the API asks for.
+      - A ceiling on the requests per second of the consumer key, shared with every module using the key on the
+        controller at the same time. OVH's fair use is about 60 requests a minute per consumer key, that is V(1).
+      - Unset means no ceiling. The module then finds the key's rate by itself from the throttling answers, and
+        paces every request of the key below it.
     type: float
 '''
 

@@ -56,14 +56,16 @@ _FILTER_OPERATORS = {
 
 
 class Outcome:
-    """What happened to one item of ``run_parallel``: its ``value``, or the ``error`` it raised."""
+    """What happened to one item of ``run_parallel``: its ``value``, or the ``error`` it raised; ``attempted`` is
+    False for an item never started (the run stopped or was cancelled first)."""
 
-    __slots__ = ('item', 'value', 'error')
+    __slots__ = ('item', 'value', 'error', 'attempted')
 
-    def __init__(self, item, value=None, error=None):
+    def __init__(self, item, value=None, error=None, attempted=True):
         self.item = item
         self.value = value
         self.error = error
+        self.attempted = attempted
 
     @property
     def ok(self):
@@ -98,18 +100,37 @@ class RateLimiter:
             self.sleep(start - now)
 
 
-def run_parallel(fn, items, parallel=DEFAULT_PARALLEL, max_requests_per_second=None, sleep=time.sleep, clock=time.monotonic):
+_NOT_STARTED = object()
+
+
+def run_parallel(fn, items, parallel=DEFAULT_PARALLEL, max_requests_per_second=None, sleep=time.sleep, clock=time.monotonic,
+                 stop=None, cancelled=None):
     """Call ``fn(item)`` for every item, ``parallel`` at a time, at most ``max_requests_per_second``.
 
     Returns one ``Outcome`` per item, in the order of ``items``; an item that raised does not stop
-    the others, so that a partial failure can be reported exactly.
+    the others, so that a partial failure can be reported exactly, unless ``stop(error)`` says that error
+    stops them all (a refusal, the API gone): items not started by then are not attempted. So are they once
+    ``cancelled`` (anything with ``is_set()``) is set; calls already running end normally.
     """
     items = list(items)
     limiter = RateLimiter(max_requests_per_second, sleep=sleep, clock=clock)
+    halted = threading.Event()
+
+    def halting():
+        return halted.is_set() or (cancelled is not None and cancelled.is_set())
 
     def limited(item):
+        if halting():
+            return _NOT_STARTED
         limiter.acquire()
-        return fn(item)
+        if halting():
+            return _NOT_STARTED
+        try:
+            return fn(item)
+        except Exception as error:
+            if stop is not None and stop(error):
+                halted.set()
+            raise
 
     if not items:
         return []
@@ -118,7 +139,12 @@ def run_parallel(fn, items, parallel=DEFAULT_PARALLEL, max_requests_per_second=N
     outcomes = []
     for item, future in zip(items, futures):
         error = future.exception()
-        outcomes.append(Outcome(item, error=error) if error is not None else Outcome(item, value=future.result()))
+        if error is not None:
+            outcomes.append(Outcome(item, error=error))
+        elif future.result() is _NOT_STARTED:
+            outcomes.append(Outcome(item, attempted=False))
+        else:
+            outcomes.append(Outcome(item, value=future.result()))
     return outcomes
 
 

@@ -9,6 +9,13 @@
 retry loop; an ambiguous create is reconciled by a read-back hook instead of being sent twice), counts
 requests and turns every failure into an OvhApiError whose text says what failed, why and how to fix it.
 It knows no route: `_exchange.py` does. Which endpoint and credentials it uses is `_credentials.py`.
+
+Fair use: every request waits for its turn in the key's budget (`_pacer.py`, shared by the threads of
+the module and by every module process of the controller using the same key). A throttling signal (429,
+408, an HTML gateway page, a connection reset before any answer) pauses every worker and lowers the
+rate; it is retried until the time budget (the module's wait_timeout) is spent, without spending the
+error retries. Connection failures that prove the API unreachable (refused, DNS) stop every request of
+the run within seconds. Once the run is cancelled (`_cancel.py`) no request is sent.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -17,6 +24,7 @@ __metaclass__ = type
 import email.utils
 import os
 import random
+import threading
 import time
 
 from urllib.parse import quote, urlsplit
@@ -24,6 +32,7 @@ from urllib.parse import quote, urlsplit
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._credentials import (
     is_loopback, sdk_client_and_endpoint_source, sdk_error_text)
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import InputError, OvhApiError, OvhConfigError
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._pacer import Pacer, budget_identity
 
 try:
     import ovh.exceptions
@@ -62,6 +71,16 @@ else:
 _AUTH_ERROR_CODES = ("INVALID_KEY", "INVALID_CREDENTIAL", "NOT_CREDENTIAL", "INVALID_SIGNATURE", "QUERY_TIME_OUT")
 _AUTH_MESSAGES = ("invalid signature", "application key is invalid", "credential does not exist",
                   "credential is not valid", "you must login first", "invalid application", "invalid consumer")
+# How a gateway past its limit answers (issue 13's sources): 429, 408, or an HTML page of 502 to 504.
+_THROTTLING_STATUSES = (429, 408)
+_GATEWAY_PAGE_STATUSES = (502, 503, 504)
+# Signs of a connection reset before any answer, in the words of requests/urllib3/http.client.
+_RESET_WORDS = ("Connection aborted", "ConnectionResetError", "RemoteDisconnected", "reset by peer")
+# Signs that no request left this machine: nobody listens, or the name does not resolve.
+_UNREACHABLE_WORDS = ("NewConnectionError", "Connection refused", "NameResolutionError", "Failed to resolve",
+                      "Name or service not known", "nodename nor servname", "Temporary failure in name resolution")
+# Connection failures with no success between them for this long: the API is gone, stop the run.
+UNREACHABLE_SECONDS = 5.0
 _CREDENTIALS_HINT = ("check application_key, application_secret and consumer_key (or OVH_APPLICATION_KEY, "
                      "OVH_APPLICATION_SECRET, OVH_CONSUMER_KEY); a consumer key expires or can be revoked, "
                      "create a new one if needed")
@@ -118,17 +137,24 @@ def _parse_retry_after(value, now=None):
     return max(0.0, moment.timestamp() - now)
 
 
-def connect(credential_options, warn=None):
-    """An OvhClient for the credential options (see `_credentials.build_sdk_client`).
+def connect(credential_options, warn=None, ceiling=None, cancellation=None, time_budget=None):
+    """An OvhClient for the credential options (see `_credentials.build_sdk_client`), paced by its key's budget.
 
     Its `endpoint_source` says where the endpoint came from (`option`, `environment`, `ovh.conf (<path>)`).
+    ``ceiling``: requests per second never exceeded for this key (max_requests_per_second); ``cancellation``:
+    a `_cancel.Cancellation`; ``time_budget``: seconds a throttled request may keep being retried.
     """
     sdk, source = sdk_client_and_endpoint_source(credential_options)
     if getattr(sdk, "_oauth2", None) is None:
         _guard_session(sdk._session, (sdk._endpoint,))
     else:
         sdk._oauth2 = _GuardedOAuth2(sdk._oauth2, sdk._endpoint)
-    client = OvhClient(sdk, warn=warn, trust_local_clock=True)
+    # The gateway counts per consumer key (per OAuth2 client): so does the budget.
+    identity = budget_identity(getattr(sdk, "_endpoint", None), getattr(sdk, "_consumer_key", None),
+                               getattr(sdk, "_client_id", None))
+    pacer = Pacer(identity, ceiling=ceiling, cancelled=cancellation)
+    client = OvhClient(sdk, warn=warn, trust_local_clock=True, pacer=pacer, cancellation=cancellation,
+                       time_budget=time_budget)
     client.endpoint_source = source
     return client
 
@@ -207,18 +233,33 @@ def _shorten(text, size=120):
 
 
 class OvhClient:
-    """Signed requests to the OVH API with one bounded retry loop and request counters."""
+    """Signed requests to the OVH API with one bounded retry loop and request counters.
+
+    ``pacer``: the key's budget (an in-process one by default); ``cancellation``: once set, nothing is sent;
+    ``time_budget``: seconds from now during which a throttled request is retried (None: no limit).
+    """
 
     endpoint_source = None  # where the endpoint came from, set by connect()
 
-    def __init__(self, sdk, retry=None, sleep=time.sleep, clock=time.monotonic, warn=None, trust_local_clock=False):
+    def __init__(self, sdk, retry=None, sleep=time.sleep, clock=time.monotonic, warn=None, trust_local_clock=False,
+                 pacer=None, cancellation=None, time_budget=None):
         self.sdk = sdk
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.clock = clock
         self.warn = warn
+        self.pacer = pacer or Pacer(clock=clock, sleep=sleep, cancelled=cancellation)
+        self.cancellation = cancellation
+        self.time_budget = time_budget
+        self._deadline = None if time_budget is None else clock() + time_budget
         self.stats = {}
         self.retries = 0
+        self.throttled = 0
+        # The API proved unreachable: every later request fails at once with this error.
+        self.gone = None
+        self._lock = threading.Lock()
+        self._unreachable_since = None
+        self._unreachable_count = 0
         self._clock_trusted = False
         if trust_local_clock and getattr(self.sdk, "_oauth2", None) is None:
             # Sign with the local clock first: it saves the SDK's GET /auth/time in every module run.
@@ -227,7 +268,7 @@ class OvhClient:
             self._clock_trusted = True
 
     def api_calls(self):
-        """Request counts for a module result: total, by method, and how many were retries."""
+        """Request counts for a module result: total, by method, and how many were retries (throttled ones too)."""
         return {"total": sum(self.stats.values()), "by_method": dict(self.stats), "retries": self.retries}
 
     # Requests ----------------------------------------------------------------------------------------
@@ -250,28 +291,39 @@ class OvhClient:
         ``reconcile``: for a write that is not idempotent (a create), called after a failure that may or may
         not have been applied; it reads back and returns what the write made (then returned as the data,
         with headers None), or None to send the write again. Without it such a failure is raised.
+        Throttling signals are retried until the time budget is spent; other errors spend the retry budget.
         """
         method = method.upper()
         if idempotent is None:
             idempotent = method in ("GET", "PUT", "DELETE", "HEAD")
         attempt = 0
         while True:
-            attempt += 1
+            self._take_turn(method, path)
             try:
                 answer = self._send(method, path, body, headers)
             except OvhApiError as error:
-                if error.kind != "network" or attempt >= self.retry.attempts:
+                if error.kind == "unreachable":
+                    self._unreachable(error)
+                    continue
+                self._reachable()
+                if not idempotent and error.ambiguous and reconcile is None:
                     raise
-                if not idempotent and error.ambiguous:
-                    if reconcile is None:
+                if _is_reset(error):
+                    # What a gateway past its limit may do: a throttling signal, not an error retry.
+                    self._throttled(error, None)
+                else:
+                    attempt += 1
+                    if attempt >= self.retry.attempts:
                         raise
-                    found = self._reconcile(attempt, error, reconcile)
+                    self._pause(attempt, None, error)
+                if not idempotent and error.ambiguous:
+                    found = reconcile()
                     if found is not None:
                         return found, None
-                    continue
-                self._pause(attempt, None, error)
                 continue
+            self._reachable()
             if 200 <= answer.status < 300 and answer.json_ok:
+                self.pacer.succeeded()
                 return answer.data, answer.headers
             error = self._error(method, path, answer, idempotent)
             if error.kind == "auth" and self._clock_trusted:
@@ -279,15 +331,87 @@ class OvhClient:
                 self._clock_trusted = False
                 self.sdk._time_delta = None  # the SDK reads GET /auth/time before the next signed request
                 continue
-            if error.ambiguous and reconcile is not None and attempt < self.retry.attempts:
+            if _is_throttling(answer):
+                self._throttled(error, _parse_retry_after(answer.headers.get("Retry-After")))
+                if error.ambiguous:  # a gateway page in answer to a create: did it get through?
+                    if reconcile is None:
+                        raise error
+                    found = reconcile()
+                    if found is not None:
+                        return found, None
+                continue
+            self.pacer.succeeded()  # an answer from the API itself: the gateway let it through
+            if error.ambiguous and reconcile is not None and attempt + 1 < self.retry.attempts:
+                attempt += 1
                 found = self._reconcile(attempt, error, reconcile)
                 if found is not None:
                     return found, None
                 continue
-            retryable = answer.status == 429 or (error.kind == "transient" and idempotent)
-            if not retryable or attempt >= self.retry.attempts:
+            attempt += 1
+            if not (error.kind == "transient" and idempotent) or attempt >= self.retry.attempts:
                 raise error
-            self._pause(attempt, _parse_retry_after(answer.headers.get("Retry-After")), error)
+            self._pause(attempt, None, error)
+
+    def _take_turn(self, method, path):
+        """Before each send: not after a cancel, not once the API is gone, and at the key's pace."""
+        if self.gone is not None:
+            raise OvhApiError("{0} {1} was not sent: {2}".format(method, path, self.gone), method=method, path=path,
+                              api_message=self.gone.message, kind="unreachable", sent=False)
+        if self._cancelled() or not self.pacer.acquire():
+            raise OvhApiError("{0} {1} was not sent: the run was cancelled ({2}); what was sent before stands, and "
+                              "a rerun converges".format(method, path, getattr(self.cancellation, "reason", None)),
+                              method=method, path=path, kind="cancelled", sent=False)
+
+    def _cancelled(self):
+        return self.cancellation is not None and self.cancellation.is_set()
+
+    def _throttled(self, error, retry_after):
+        """A throttling signal: every worker pauses and the key's rate drops; not an error retry, but bounded in time."""
+        with self._lock:
+            self.retries += 1
+            self.throttled += 1
+            first = self.throttled == 1
+        if self._deadline is not None and self.clock() >= self._deadline:
+            raise OvhApiError(
+                "{0}; still throttled by OVH after {1}s (wait_timeout): OVH's fair use is about 60 requests a minute "
+                "per consumer key; run again later, raise wait_timeout, or lower parallel".format(
+                    error, self.time_budget), method=error.method, path=error.path, status=error.status,
+                api_message=error.message, query_id=error.query_id, kind="throttled")
+        pause = self.pacer.throttled(retry_after)
+        if first and self.warn is not None:
+            self.warn("OVH throttled {0} {1} ({2}): every request of this key now waits its turn (paused {3:.1f}s, "
+                      "then paced below the rate that got through)".format(
+                          error.method, error.path, error.message or error.kind, pause))
+
+    def _unreachable(self, error):
+        """A request that never left: a short pause, unless failures with no success between them last too long."""
+        with self._lock:
+            now = self.clock()
+            if self._unreachable_since is None:
+                self._unreachable_since = now
+            self._unreachable_count += 1
+            count, lasted = self._unreachable_count, now - self._unreachable_since
+            if lasted >= UNREACHABLE_SECONDS and self.gone is None:
+                self.gone = OvhApiError(
+                    "{0}; the OVH API could not be reached for {1:.0f}s ({2} attempts): check the network, the endpoint "
+                    "and the proxy, then run again".format(error, lasted, count), method=error.method, path=error.path,
+                    api_message=error.message, kind="unreachable")
+            if self.gone is not None:
+                raise self.gone
+        self.retries += 1
+        self._wait(min(2.0, 0.25 * 2 ** (count - 1)))
+
+    def _reachable(self):
+        if self._unreachable_since is not None:
+            with self._lock:
+                self._unreachable_since = None
+                self._unreachable_count = 0
+
+    def _wait(self, delay):
+        if self.cancellation is not None and self.sleep is time.sleep:
+            self.cancellation.wait(delay)
+        else:
+            self.sleep(delay)
 
     def _reconcile(self, attempt, error, reconcile):
         """After an ambiguous write: wait as for a retry, then read back what it may have made."""
@@ -300,7 +424,7 @@ class OvhClient:
         if self.warn is not None:
             self.warn("{0} {1}: {2}; retry {3} of {4} in {5:.1f}s".format(
                 error.method, error.path, error.message or error.kind, attempt, self.retry.attempts - 1, delay))
-        self.sleep(delay)
+        self._wait(delay)
 
     def _send(self, method, path, body, headers):
         self.stats[method] = self.stats.get(method, 0) + 1
@@ -329,13 +453,14 @@ class OvhClient:
     def _network_error(self, method, path, error):
         never_sent = isinstance(error, requests.exceptions.ConnectTimeout) or (
             isinstance(error, requests.exceptions.ConnectionError)
-            and ("NewConnectionError" in str(error) or "Connection refused" in str(error)))
+            and any(words in str(error) for words in _UNREACHABLE_WORDS))
         endpoint = getattr(self.sdk, "_endpoint", None) or "the OVH API"
         return OvhApiError(
             "{0} {1} failed: no answer from {2} ({3}: {4}){5}".format(
                 method, path, endpoint, type(error).__name__, _shorten(error, 300),
                 "" if never_sent else "; the request may or may not have been applied"),
-            method=method, path=path, api_message=str(error), kind="network", ambiguous=not never_sent)
+            method=method, path=path, api_message=str(error), kind="unreachable" if never_sent else "network",
+            ambiguous=not never_sent)
 
     def _error(self, method, path, answer, idempotent):
         status, api_message, code = answer.status, answer.api_message, answer.error_code
@@ -368,8 +493,8 @@ class OvhClient:
             text = "{0} {1}: the API refused the request ({2})".format(method, path, said)
         elif status == 429:
             kind = "transient"
-            text = "{0} {1}: rate limited by OVH (429: {2}) after {3} attempt(s); OVH's fair use is about 60 requests a minute".format(
-                method, path, said, self.retry.attempts)
+            text = "{0} {1}: rate limited by OVH (429: {2}); OVH's fair use is about 60 requests a minute".format(
+                method, path, said)
         elif status >= 500:
             kind = "transient"
             ambiguous = not idempotent
@@ -380,6 +505,18 @@ class OvhClient:
                            query_id=answer.query_id, kind=kind, ambiguous=ambiguous)
 
 
+def _is_throttling(answer):
+    """429, 408, or an HTML page from the gateway (502 to 504): the gateway refused, the API never saw it."""
+    return answer.status in _THROTTLING_STATUSES or (not answer.json_ok and answer.status in _GATEWAY_PAGE_STATUSES)
+
+
+def _is_reset(error):
+    """A connection reset before any answer (not a refused connection, not a timeout)."""
+    return error.kind == "network" and any(words in (error.message or "") for words in _RESET_WORDS)
+
+
 def _rule_path(path):
-    """The access-rule path to grant: numeric ids become `*` so one rule covers every object."""
-    return "/".join("*" if segment.isdigit() else segment for segment in path.split("/"))
+    """The access-rule path to grant, as OVH writes rules: object keys (ids, addresses, domain names) become `*`,
+    so that one rule covers every mailbox, domain or connector of the platform."""
+    return "/".join("*" if segment.isdigit() or "%40" in segment or "@" in segment or "." in segment else segment
+                    for segment in path.split("/"))

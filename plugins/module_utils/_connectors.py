@@ -179,7 +179,7 @@ class SendConnectorPlan:
         return None  # a failure of a connector's write raises: nothing is partly applied but what partial() says
 
     def partial(self):
-        """What was done when apply() stopped half-way."""
+        """What was done when apply() stopped half-way: only what the API accepted."""
         return {"changed": bool(self.actions), "actions": list(self.actions), "task_ids": list(self.task_ids)}
 
     # Applying --------------------------------------------------------------------------------------
@@ -207,9 +207,10 @@ class SendConnectorPlan:
         if wait and task_ids:
             waiter.wait(task_ids)
 
+    # An action is recorded once the API accepted it: a refused write is never reported as done.
     def _create(self, waiter, wait):
-        self.actions.append("POST sendConnector")
         task, connector = self.exchange.create_connector(self.create)
+        self.actions.append("POST sendConnector")
         task_id = task.id if task is not None else None
         if connector is None:
             connector = self._read_created(task_id)
@@ -237,8 +238,8 @@ class SendConnectorPlan:
 
     def _put(self, connector_id, waiter, wait):
         """A PUT answers nothing: the task it queued shows on the connector; with `wait`, wait for it."""
-        self.actions.append(_put_action("sendConnector/{0}".format(connector_id), self.updates))
         self.exchange.update_connector(connector_id, self.updates)
+        self.actions.append(_put_action("sendConnector/{0}".format(connector_id), self.updates))
         connector = self._read_back(connector_id, None)
         self._wait(waiter, [connector.pending_task], wait)
         if wait and connector.pending_task:
@@ -250,8 +251,8 @@ class SendConnectorPlan:
             # The connector takes no other write while the PUT's task runs.
             self._put(connector_id, waiter, wait or self.authentication is not None)
         if self.authentication is not None:
-            self.actions.append("POST sendConnector/{0}/changeAuthentication".format(connector_id))
             task = self.exchange.change_authentication(connector_id, *self.authentication)
+            self.actions.append("POST sendConnector/{0}/changeAuthentication".format(connector_id))
             self._wait(waiter, [task.id], wait)
             if wait:
                 self._read_back(connector_id, None)
@@ -260,8 +261,8 @@ class SendConnectorPlan:
         connector_id = self.current.id
         if self.moves["accounts"] or self.moves["domains"]:
             self._move_users_to_platform_server(waiter)
-        self.actions.append("DELETE sendConnector/{0}".format(connector_id))
         task = self.exchange.delete_connector(connector_id)
+        self.actions.append("DELETE sendConnector/{0}".format(connector_id))
         self.connector = None
         self._wait(waiter, [task.id], wait)
 
@@ -269,13 +270,15 @@ class SendConnectorPlan:
         """force: the connector's users go back to the platform's own server, waited for: the delete needs it."""
         moves = [ConnectorChoice(MAILBOXES, address, self.current.id, PLATFORM_SERVER) for address in self.moves["accounts"]]
         moves += [ConnectorChoice(DOMAINS, name, self.current.id, PLATFORM_SERVER) for name in self.moves["domains"]]
-        self.actions.extend(_move_actions(self.moves))
-        write_and_wait(self.exchange, waiter, moves, wait=True)
+        stopped = write_and_wait(self.exchange, waiter, moves, wait=True)
+        moved = [choice for choice in moves if choice.error is None and not choice.not_attempted]
+        self.actions.extend(_move_actions({"accounts": [c.key for c in moved if c.kind is MAILBOXES],
+                                           "domains": [c.key for c in moved if c.kind is DOMAINS]}))
         self.task_ids.extend(choice.task_id for choice in moves if choice.task_id and choice.task_id not in self.task_ids)
-        failures = [choice for choice in moves if choice.error is not None]
+        failures = [choice for choice in moves if choice.error is not None or choice.not_attempted]
         if failures:
             raise InputError("force: {0} of {1} users of the connector could not be moved to the platform server, "
-                             "so it was not deleted: {2}".format(len(failures), len(moves), "; ".join(
+                             "so it was not deleted: {2}".format(len(failures), len(moves), str(stopped) if stopped else "; ".join(
                                  "{0} {1}: {2}".format(choice.kind.name, choice.key, choice.error) for choice in failures)))
 
 

@@ -16,7 +16,7 @@ class OvhApiError(Exception):
     """A failed OVH API call (or a configuration that cannot make one); str() is a full sentence."""
 
     def __init__(self, message, method=None, path=None, status=None, api_message=None, query_id=None,
-                 kind="other", ambiguous=False):
+                 kind="other", ambiguous=False, sent=True):
         super(OvhApiError, self).__init__(message)
         self.method = method
         self.path = path
@@ -26,6 +26,8 @@ class OvhApiError(Exception):
         self.kind = kind
         # True when a write may or may not have been applied (a POST cut off by a reset, a timeout or a 5xx).
         self.ambiguous = ambiguous
+        # False when the request never left (the run was cancelled, or the API was already known to be gone).
+        self.sent = sent
 
 
 class OvhConfigError(OvhApiError):

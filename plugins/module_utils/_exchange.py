@@ -109,6 +109,11 @@ class Exchange:
         self.bulk = bulk
 
     @property
+    def cancellation(self):
+        """The run's cancellation (None without one): bulk writes start no new write once it is set."""
+        return getattr(self.client, "cancellation", None)
+
+    @property
     def label(self):
         """The platform as messages name it."""
         return self.service if self.service == self.organization else "{0}/{1}".format(self.organization, self.service)

@@ -10,7 +10,8 @@ for the mailboxes created on it later (the API's "default SBR": sender-based rou
 words for routing a sender's mail through a connector). A plan is made from one read of everything it needs and refuses bad input (each problem
 named) before anything is written. Applying it writes only what differs, in parallel under a rate
 limit, then waits for all the tasks at once and reports every mailbox or domain: changed, unchanged,
-skipped, or failed and why.
+skipped, failed and why, or not attempted. A refusal of the credentials, an API that is gone or a cancelled
+run stops the writes at once: what was not started yet is reported as not attempted, never as changed.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -19,7 +20,7 @@ __metaclass__ = type
 from collections import namedtuple
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bulk
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import InputError
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import InputError, OvhApiError
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._exchange import PLATFORM_SERVER, Connector
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import PENDING_STATUSES, TaskFailed, TaskTimeout
 
@@ -47,8 +48,11 @@ class ChoiceKind(namedtuple('ChoiceKind', 'name items_key what set_status reset_
             exchange.set_domain_default(key, connector_id)
 
 
-MAILBOXES = ChoiceKind('account', 'accounts', 'mailboxes', 'bound', 'unbound', ('bound', 'unbound', 'unchanged', 'skipped', 'failed'))
-DOMAINS = ChoiceKind('domain', 'domains', 'domains', 'set', 'reset', ('set', 'reset', 'unchanged', 'failed'))
+MAILBOXES = ChoiceKind('account', 'accounts', 'mailboxes', 'bound', 'unbound',
+                       ('bound', 'unbound', 'unchanged', 'skipped', 'failed', 'not_attempted'))
+DOMAINS = ChoiceKind('domain', 'domains', 'domains', 'set', 'reset', ('set', 'reset', 'unchanged', 'failed', 'not_attempted'))
+# Errors after which no other write can succeed: the bulk write stops at once instead of trying every object.
+STOPPING_KINDS = ('forbidden', 'auth', 'unreachable', 'cancelled', 'throttled')
 
 
 class ConnectorChoice:
@@ -64,10 +68,14 @@ class ConnectorChoice:
         self.error = None
         # Left alone on purpose (state=absent, mailbox bound to another connector).
         self.skipped = skipped
+        # Not written because the run stopped first (a refusal, the API gone, a cancel).
+        self.not_attempted = False
+        # Written, but the run stopped before its task could be read.
+        self.unchecked = False
 
     @property
     def differs(self):
-        return self.before != self.after and self.error is None
+        return self.before != self.after and self.error is None and not self.not_attempted
 
 
 # The platform's own outgoing server where a connector is expected: the target of "connector: 0".
@@ -101,22 +109,56 @@ def connector_label(names, connector_id):
     return '{0} ({1})'.format(names.get(connector_id) or 'unknown connector', connector_id)
 
 
+def _stops_the_run(error):
+    return isinstance(error, OvhApiError) and error.kind in STOPPING_KINDS
+
+
+def _reason(error):
+    """What a mailbox or domain's entry says of its failed write; the advice of a refusal is said once, in msg."""
+    if isinstance(error, OvhApiError) and error.kind in ('forbidden', 'auth'):
+        return 'refused by OVH ({0}): {1}'.format(error.status, 'not allowed' if error.kind == 'forbidden' else 'credentials')
+    return str(error)
+
+
 def write_and_wait(exchange, waiter, choices, wait=True, names=None):
     """Write every choice that differs, find their tasks, then (with ``wait``) wait for all of them at once.
 
     The only write path of mailbox and domain connectors. Failures are recorded on each choice, never raised.
+    Returns the error that stopped the run early (a refusal, the API gone, a cancel, throttling past the time
+    budget), or None: the choices not started by then are marked not attempted.
     """
     names = names or {}
     todo = [choice for choice in choices if choice.differs]
     outcomes = _bulk.run_parallel(lambda choice: choice.kind.write(exchange, choice.key, choice.after), todo,
-                                  parallel=exchange.bulk.parallel, max_requests_per_second=exchange.bulk.max_requests_per_second)
+                                  parallel=exchange.bulk.parallel, max_requests_per_second=exchange.bulk.max_requests_per_second,
+                                  stop=_stops_the_run, cancelled=exchange.cancellation)
+    stopped = []
     for outcome in outcomes:
-        if not outcome.ok:
-            outcome.item.error = outcome.message
-    written = [choice for choice in todo if choice.error is None]
-    _find_tasks(exchange, written, names)
-    if wait:
-        _wait(waiter, [choice for choice in written if choice.task_id])
+        choice = outcome.item
+        if not outcome.ok and _stops_the_run(outcome.error):
+            stopped.append(outcome.error)
+        if not outcome.attempted or (not outcome.ok and not getattr(outcome.error, 'sent', True)):
+            choice.not_attempted = True
+        elif not outcome.ok:
+            choice.error = _reason(outcome.error)
+    cancellation = exchange.cancellation
+    if not stopped and any(choice.not_attempted for choice in todo) and cancellation is not None and cancellation.is_set():
+        stopped.append(OvhApiError('the run was cancelled ({0}): no write was started after it'.format(cancellation.reason),
+                                   kind='cancelled', sent=False))
+    written = [choice for choice in todo if choice.error is None and not choice.not_attempted]
+    try:
+        _find_tasks(exchange, written, names)
+        if wait:
+            _wait(waiter, [choice for choice in written if choice.task_id])
+    except OvhApiError as error:
+        if not _stops_the_run(error):
+            raise
+        stopped.append(error)
+        for choice in written:
+            choice.unchecked = choice.error is None
+    # The cause, not its echo: a cancel first, then a refusal, then the API gone or throttled.
+    stopped.sort(key=lambda error: -1 if error.kind == 'cancelled' else STOPPING_KINDS.index(error.kind))
+    return stopped[0] if stopped else None
 
 
 def _find_tasks(exchange, written, names):
@@ -159,6 +201,8 @@ class ConnectorChoicePlan:
         self.choices = choices
         self.strategy = strategy
         self.warnings = []
+        # The error that stopped apply() early, if any.
+        self.stopped = None
 
     @property
     def to_change(self):
@@ -172,6 +216,8 @@ class ConnectorChoicePlan:
         return {'id': connector_id, 'name': self.names.get(connector_id) if connector_id else None}
 
     def _status(self, choice):
+        if choice.not_attempted:
+            return 'not_attempted'
         if choice.error is not None:
             return 'failed'
         if choice.skipped:
@@ -185,7 +231,7 @@ class ConnectorChoicePlan:
     def apply(self, waiter, wait):
         """Write what differs, then (with ``wait``) wait for every task; failures are recorded per choice."""
         self._wait_for_pending(waiter)
-        write_and_wait(self.exchange, waiter, self.choices, wait=wait, names=self.names)
+        self.stopped = write_and_wait(self.exchange, waiter, self.choices, wait=wait, names=self.names)
 
     def _wait_for_pending(self, waiter):
         # A write to an object with a pending task is refused (409): let earlier tasks end, then re-read
@@ -212,11 +258,13 @@ class ConnectorChoicePlan:
             status = self._status(choice)
             counts[status] += 1
             item = {self.kind.name: choice.key, 'before': self._ref(choice.before), 'status': status,
-                    'after': self._ref(choice.before if status == 'failed' else choice.after)}
+                    'after': self._ref(choice.before if status in ('failed', 'not_attempted') else choice.after)}
             if choice.task_id:
                 item['task_id'] = choice.task_id
             if choice.error is not None:
                 item['error'] = choice.error
+            if choice.unchecked:
+                item['note'] = 'OVH accepted the change; the run stopped before its task was checked'
             if choice.skipped:
                 item['reason'] = 'bound to {0}: left alone'.format(connector_label(self.names, choice.before))
             items.append(item)
@@ -239,14 +287,20 @@ class ConnectorChoicePlan:
                 'after': dict((c.key, connector_label(self.names, c.after)) for c in moving)}
 
     def failure(self):
-        """The message of a partial failure, or None."""
-        failed = [choice for choice in self.choices if choice.error is not None]
-        if not failed:
+        """The message of a partial failure ("N of M mailboxes could not be changed (K changed): ..."), or None."""
+        failed = [choice for choice in self.choices if choice.error is not None and not choice.not_attempted]
+        untried = [choice for choice in self.choices if choice.not_attempted]
+        if not failed and not untried and self.stopped is None:
             return None
-        done = len(self.to_change)
-        return ('{0} of {1} {2} could not be changed ({3} changed): {4}. A rerun changes only what is still '
-                'different.').format(len(failed), done + len(failed), self.kind.what, done,
-                                     '; '.join('{0}: {1}'.format(choice.key, choice.error) for choice in failed))
+        done = sum(1 for choice in self.choices if self._status(choice) in (self.kind.set_status, self.kind.reset_status))
+        head = '{0} of {1} {2} could not be changed ({3} changed)'.format(
+            len(failed) + len(untried), done + len(failed) + len(untried), self.kind.what, done)
+        if self.stopped is None:
+            details = '; '.join('{0}: {1}'.format(choice.key, choice.error) for choice in failed)
+        else:
+            # One message for the cause, not one per object: each object's status is in the result.
+            details = '{0} failed, {1} not attempted, because {2}'.format(len(failed), len(untried), self.stopped)
+        return '{0}: {1}. A rerun changes only what is still different.'.format(head, details)
 
     def partial(self):
         return self.result(True)

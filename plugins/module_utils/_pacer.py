@@ -36,18 +36,27 @@ except ImportError:  # not POSIX: the budget is shared by the threads of one pro
 
 # Lowest pace the pacer falls to: one request every 10 s still finishes a job, slowly.
 MIN_RATE = 0.1
+# A gap between requests longer than this ends a busy spell: the rate is measured over busy time only.
+IDLE_SECONDS = 1.0
+# Successes needed between two signals to measure the rate that got through.
+MIN_SAMPLE = 4
 # After a throttling signal, pace just under the rate that got through.
-SETTLE_FACTOR = 0.9
+SETTLE_FACTOR = 0.95
 # A second signal within the same episode (workers refused together) lowers the rate only once.
 EPISODE_SECONDS = 2.0
-# Successes raise the rate by this fraction each: about +10% after 50 requests, so probing is slow.
-PROBE_STEP = 0.002
+# Successes raise the rate by this fraction each: about +5% after 50 requests, so probing is slow.
+PROBE_STEP = 0.001
 # Backoff when the gateway gives no Retry-After.
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 30.0
 MAX_PAUSE = 120.0
-# State older than this (a previous job) keeps its learned rate but not its schedule.
+# State older than this (a previous job, or another boot's clock) is dropped.
 STALE_SECONDS = 600.0
+# A learned rate with no signal for this many requests' worth of time (and at least FORGET_MIN_SECONDS) is
+# forgotten: the limit was lifted, or the signal was a one-off (a lone reset), and pacing on it would only slow
+# every later job of the key. Paced just under a real limit, probing meets the limit again well before that.
+FORGET_REQUESTS = 150
+FORGET_MIN_SECONDS = 20.0
 
 
 def state_folder():
@@ -111,8 +120,8 @@ class Pacer:
                     state = {}
                 now = self.clock()
                 if not isinstance(state, dict) or abs(now - state.get("touched", now)) > STALE_SECONDS:
-                    # Another job's schedule (or another boot's clock): keep only the rate it learned.
-                    state = {"rate": state.get("rate")} if isinstance(state, dict) else {}
+                    # Another job's state (or another boot's clock): start afresh.
+                    state = {}
                 result = change(state, now)
                 state["touched"] = now
                 data = json.dumps(state).encode("utf-8")
@@ -123,8 +132,11 @@ class Pacer:
             finally:
                 os.close(descriptor)  # releases the flock
 
-    def _interval(self, state):
-        rates = [rate for rate in (state.get("rate"), self.ceiling) if rate]
+    def _interval(self, state, now):
+        learned = state.get("rate")
+        if learned and now - state.get("signal_at", now) > max(FORGET_MIN_SECONDS, FORGET_REQUESTS / learned):
+            state["rate"] = learned = None
+        rates = [rate for rate in (learned, self.ceiling) if rate]
         return 1.0 / min(rates) if rates else 0.0
 
     # Public -------------------------------------------------------------------------------------
@@ -132,9 +144,14 @@ class Pacer:
     def acquire(self):
         """Wait for this request's turn; False if cancelled while waiting (send nothing then)."""
         def book(state, now):
-            state.setdefault("since", now)
+            interval = self._interval(state, now)
+            if now - state.get("last", -1e9) > max(IDLE_SECONDS, 2 * interval):
+                # Idle time (a module starting, a task between chunks) says nothing of the key's rate: what gets
+                # through is measured from the start of this busy spell.
+                state["since"], state["ok"] = now, 0
+            state["last"] = now
             start = max(now, state.get("next", 0.0), state.get("pause_until", 0.0))
-            state["next"] = start + self._interval(state)
+            state["next"] = start + interval
             return start - now
 
         delay = self._locked(book)
@@ -147,6 +164,7 @@ class Pacer:
         """A request got a real answer: count it, and probe a little faster when paced."""
         def count(state, now):
             state["ok"] = state.get("ok", 0) + 1
+            state["strikes"] = 0
             if state.get("rate"):
                 state["rate"] = state["rate"] * (1.0 + PROBE_STEP)
         self._locked(count)
@@ -156,18 +174,25 @@ class Pacer:
         self.signals += 1
 
         def slow_down(state, now):
+            if now < state.get("pause_until", 0.0):
+                # Sent before the pause began (workers refused together): a signal already acted upon.
+                return state["pause_until"] - now
             episode = now - state.get("signal_at", -1e9) < EPISODE_SECONDS
-            state["strikes"] = state.get("strikes", 0) + 1 if episode else 1
+            # Signals with no success between them back off further; a success starts again from the base.
+            state["strikes"] = state.get("strikes", 0) + 1
             if retry_after is not None:
                 pause = min(max(float(retry_after), 0.0), MAX_PAUSE)
             else:
                 pause = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (state["strikes"] - 1)) * (0.5 + 0.5 * self.rng())
             if not episode:
-                # What got through since the last signal is what the key allows (burst included).
-                since = max(now - state.get("since", now - 1.0), 1.0)
-                measured = state.get("ok", 0) / since
-                current = state.get("rate") or measured
-                state["rate"] = max(MIN_RATE, min(current, measured or current) * SETTLE_FACTOR)
+                # What got through since the last signal is what the key allows (burst included); too few
+                # successes say nothing of the rate (a job that starts on a spent budget): then a step down only.
+                ok = state.get("ok", 0)
+                if ok >= MIN_SAMPLE:
+                    measured = ok / max(now - state.get("since", now - 1.0), 1.0)
+                    state["rate"] = max(MIN_RATE, min(state.get("rate") or measured, measured) * SETTLE_FACTOR)
+                elif state.get("rate"):
+                    state["rate"] = max(MIN_RATE, state["rate"] * SETTLE_FACTOR)
                 state["ok"] = 0
                 state["since"] = now + pause
                 state["signal_at"] = now

@@ -11,6 +11,11 @@ layer and the task waiter, calls the module's planner with plain values, applies
 check mode, and exits with the result (and the diff in diff mode). Every error becomes `fail_json`
 with what was already done; none becomes a traceback.
 
+It also watches for a cancel (`_cancel.py`: SIGINT, SIGTERM, SIGHUP, or ansible-playbook gone): from then
+on no request is sent, requests in flight end, and the module exits with what was done. Every request
+of the run is paced by the key's shared budget (`_pacer.py`, through the client), under
+max_requests_per_second when given, and a throttled request is retried for at most wait_timeout seconds.
+
 A planner returns a plan: ``changed``, ``warnings``, ``apply(waiter, wait)``, ``result(applied)``,
 ``diff()``, ``failure()`` (the message of a partial failure, or None) and ``partial()`` (what was done
 when apply stopped half-way).
@@ -22,6 +27,7 @@ __metaclass__ = type
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bulk
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._cancel import Cancellation
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import connect
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._credentials import (
     CREDENTIAL_OPTIONS, HAS_OVH, OVH_IMPORT_ERROR, working_directory_config)
@@ -117,12 +123,15 @@ def run_api_module(options, planner, wait=True, bulk=False, **module_kwargs):
         module.fail_json(msg=missing_required_lib("ovh"), exception=OVH_IMPORT_ERROR)
     params = module.params
     client = plan = None
+    cancellation = Cancellation().watch()
+    timeout = params.get("wait_timeout") or _NO_WAIT_TIMEOUT
     try:
         problems = name_problems(module.argument_spec, params)
         if problems:
             raise InputError.listing(problems)
         bulk_settings = bulk_options(params.get("parallel"), params.get("max_requests_per_second"))
-        client = connect(dict((name, params.get(name)) for name in CREDENTIAL_OPTIONS), warn=module.warn)
+        client = connect(dict((name, params.get(name)) for name in CREDENTIAL_OPTIONS), warn=module.warn,
+                         ceiling=bulk_settings.max_requests_per_second, cancellation=cancellation, time_budget=timeout)
         if client.endpoint_source == "ovh.conf ({0})".format(working_directory_config()):
             module.warn("the OVH endpoint came from {0}, an ovh.conf in the working directory, which the SDK reads "
                         "first: it receives the keys and signed requests; set endpoint (or OVH_ENDPOINT) to be "
@@ -133,7 +142,7 @@ def run_api_module(options, planner, wait=True, bulk=False, **module_kwargs):
             module.warn(warning)
         applied = plan.changed and not module.check_mode
         if applied:
-            waiter = TaskWaiter(exchange, params.get("wait_timeout") or _NO_WAIT_TIMEOUT)
+            waiter = TaskWaiter(exchange, timeout, sleep=cancellation.wait)
             plan.apply(waiter, params.get("wait", True))
         result = plan.result(applied)
     except (InputError, OvhApiError, TaskError) as error:

@@ -19,8 +19,11 @@ description:
     mailboxes that must change are written, in parallel, and all their tasks are awaited at once.
   - Every mailbox is checked before anything is written. Unknown mailboxes, duplicates, addresses on a domain of
     another platform and an unknown connector are refused, each named.
-  - If some writes fail, the module fails and reports exactly which mailboxes changed, which did not and why. Running
-    it again changes only what is still different.
+  - If some writes fail, the module fails and reports exactly which mailboxes changed, which failed and why, and which
+    were not attempted. Running it again changes only what is still different.
+  - A refusal of the credentials (the consumer key lacks the PUT rule), an API that cannot be reached, throttling
+    past O(wait_timeout) or a cancelled run stops the writes at once, with one message naming the cause (for a
+    refusal, the access rule to grant, with a wildcard for the mailboxes).
 author:
   - ovhcloud.exchange contributors (@ovhcloud-exchange)
 extends_documentation_fragment:
@@ -159,7 +162,7 @@ accounts:
     status:
       description: What happened to it.
       type: str
-      choices: [bound, unbound, unchanged, skipped, failed]
+      choices: [bound, unbound, unchanged, skipped, failed, not_attempted]
       sample: bound
     task_id:
       description: The OVH task that carries its change.
@@ -171,6 +174,11 @@ accounts:
       type: str
       returned: when RV(accounts[].status=failed)
       sample: "PUT /email/exchange/.../account/newsletter%40mydomain.ovh: conflict (...)"
+    note:
+      description: Said of a change the API accepted when the task stopped before its OVH task could be read.
+      type: str
+      returned: when the task stopped after the write
+      sample: "OVH accepted the change; the run stopped before its task was checked"
     reason:
       description: Why it was left alone.
       type: str
@@ -180,7 +188,7 @@ counts:
   description: How many mailboxes had each status.
   returned: always, also on a partial failure
   type: dict
-  sample: {"bound": 300, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 0}
+  sample: {"bound": 300, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 0, "not_attempted": 0}
   contains:
     bound:
       description: Mailboxes moved to the connector.
@@ -195,7 +203,10 @@ counts:
       description: Mailboxes left alone (O(state=absent), bound to another connector).
       type: int
     failed:
-      description: Mailboxes that could not be changed.
+      description: Mailboxes whose write failed.
+      type: int
+    not_attempted:
+      description: Mailboxes not written because the task stopped first (a refusal, the API gone, a cancel).
       type: int
 task_ids:
   description:

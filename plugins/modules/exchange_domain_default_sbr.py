@@ -122,7 +122,7 @@ domains:
     status:
       description: What happened to it (in check mode, what would).
       type: str
-      choices: [set, reset, unchanged, failed]
+      choices: [set, reset, unchanged, failed, not_attempted]
       sample: set
     task_id:
       description: The OVH task that carries the change.
@@ -138,7 +138,7 @@ counts:
   description: How many domains had each status.
   returned: always, also on a partial failure
   type: dict
-  sample: {"set": 1, "reset": 0, "unchanged": 1, "failed": 0}
+  sample: {"set": 1, "reset": 0, "unchanged": 1, "failed": 0, "not_attempted": 0}
   contains:
     set:
       description: Domains whose default became the connector.
@@ -150,7 +150,10 @@ counts:
       description: Domains already right.
       type: int
     failed:
-      description: Domains that could not be changed.
+      description: Domains whose write failed.
+      type: int
+    not_attempted:
+      description: Domains not written because the task stopped first (a refusal, the API gone, a cancel).
       type: int
 note:
   description: A reminder that a new default applies only to mailboxes created later on the domain.

@@ -24,7 +24,7 @@ def test_bind_300_then_the_same_task_writes_nothing(sim, run_playbook):
     state = account_connectors(sim)
     assert {a for a, c in state.items() if c == relay} == set(wanted)
     assert result["changed"] is True
-    assert result["counts"] == {"bound": 300, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 0}
+    assert result["counts"] == {"bound": 300, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 0, "not_attempted": 0}
     assert result["read_strategy"] == "object_list"
     # PUT answers null: task ids are read back from the mailboxes, so a task already over has none.
     assert len(set(result["task_ids"])) == len(result["task_ids"]) <= 300
@@ -76,7 +76,7 @@ def test_exclusive_unbinds_exactly_the_unlisted_ones(sim, run_playbook):
     assert {a for a, c in state.items() if c == relay} == set(listed)
     assert {a for a, c in state.items() if c == other} == set(users(20, 22))  # never touched
     assert all(state[a] == 0 for a in users(1, 5))
-    assert result["counts"] == {"bound": 5, "unbound": 5, "unchanged": 5, "skipped": 0, "failed": 0}
+    assert result["counts"] == {"bound": 5, "unbound": 5, "unchanged": 5, "skipped": 0, "failed": 0, "not_attempted": 0}
     assert sorted(item["account"] for item in result["accounts"] if item["status"] == "unbound") == users(1, 5)
     assert result["diff"]["before"]["user00001@mydomain.ovh"] == f"relay ({relay})"
     assert result["diff"]["after"]["user00001@mydomain.ovh"] == "the platform's own server (0)"
@@ -157,7 +157,7 @@ def test_without_paged_reads_the_results_are_the_same(sim, run_playbook):
     run, result = bind(run_playbook, connector="relay", accounts=listed, exclusive=True)
     assert run.rc == 0, run.stdout
     assert result["read_strategy"] == "single"  # the switch turns batch GETs off too
-    assert result["counts"] == {"bound": 60, "unbound": 6, "unchanged": 0, "skipped": 0, "failed": 0}
+    assert result["counts"] == {"bound": 60, "unbound": 6, "unchanged": 0, "skipped": 0, "failed": 0, "not_attempted": 0}
     assert {a for a, c in account_connectors(sim).items() if c == relay} == set(listed)
     before = sim.stats()
     run, result = bind(run_playbook, connector="relay", accounts=listed, exclusive=True)

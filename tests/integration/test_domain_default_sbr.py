@@ -17,7 +17,7 @@ def test_set_then_reset_the_default(sim, run_playbook):
     assert run.rc == 0, run.stdout
     assert domain_defaults(sim) == {"mydomain.ovh": relay, "guides.ovh": relay}
     assert result["changed"] is True
-    assert result["counts"] == {"set": 2, "reset": 0, "unchanged": 0, "failed": 0}
+    assert result["counts"] == {"set": 2, "reset": 0, "unchanged": 0, "failed": 0, "not_attempted": 0}
     assert "mailboxes created on it from now on" in result["note"]
     assert result["diff"]["after"] == {"mydomain.ovh": f"relay ({relay})", "guides.ovh": f"relay ({relay})"}
     # The default is for new mailboxes only: existing ones keep the platform's server.

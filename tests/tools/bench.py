@@ -8,6 +8,8 @@ request counters (`/_sim/stats`, `/_sim/requests`), never from the modules' own 
     .venv/bin/python tests/tools/bench.py --quick    # small sizes, writes build/bench-quick/performance.md
     .venv/bin/python tests/tools/bench.py --only platforms   # many platforms only (about 15 minutes): its
                                                              # section of docs/performance.md
+    .venv/bin/python tests/tools/bench.py --only fair-use    # under a fair-use limit of 10 requests/s per key
+                                                             # (about 15 minutes): its section
 """
 from __future__ import annotations
 
@@ -335,10 +337,143 @@ def platforms_report(results, platforms, per_platform, latency, task_seconds, ma
     return "\n".join(lines)
 
 
-def splice_section(path, section):
+# Fair use ---------------------------------------------------------------------------------------------
+
+FAIR_USE_SECTION = ("<!-- bench:fair-use -->", "<!-- /bench:fair-use -->")
+FAIR_USE_RATE = 10  # requests per second per consumer key, the simulator's token bucket (burst: one second's worth)
+
+
+def fair_use_seed(platforms, size):
+    """`platforms` platforms of `size` mailboxes, each with its connector `relay` already binding the first half."""
+    seed = platforms_seed(platforms, mailbox_count=size, others=0)
+    for number, service in enumerate(seed["services"], start=1):
+        relay = connector_vars(number)["send_connector_connectors"][0]
+        service["connectors"] = [{"id": 100 + number, "displayName": relay["name"], "smartHost": relay["smart_host"],
+                                  "port": relay["port"]}]
+        for account in service["accounts"][: size // 2]:
+            account["sendConnectorId"] = 100 + number
+    return seed
+
+
+def platform_job(number, size, **extra):
+    return {"send_connector_organization": platform_name(number), **connector_vars(number, mailbox_count=size), **extra}
+
+
+def fair_use_measure(bench, sim, scenario, text, data, total, to_bind, *args):
+    """(Measure, throttled answers, ideal seconds, requests/s of the key from its first to its last mailbox PUT)."""
+    before = sim.stats()
+    since = time.time()
+    measure = bench.measure(scenario, text, data, total, to_bind, *args)
+    throttled = sum(sim.stats()["throttled"].values()) - sum(before["throttled"].values())
+    ideal = measure.total / FAIR_USE_RATE
+    log = [entry for entry in sim.requests() if entry["time"] >= since]
+    puts = [entry["time"] for entry in log if entry["method"] == "PUT" and "/account/" in entry["path"]]
+    accepted = [entry for entry in log if puts and min(puts) <= entry["time"] <= max(puts) and not entry["throttled"]]
+    phase_rate = len(accepted) / (max(puts) - min(puts)) if len(puts) > 1 else 0.0
+    return measure, throttled, ideal, phase_rate
+
+
+def run_fair_use(workdir, size, loop_sample, latency, task_seconds):
+    """The role, its one-chunk variant and the module loop on one platform, then 4 platforms in 4 forks sharing
+    the key, under a simulator limit of FAIR_USE_RATE requests/s per key; `size` mailboxes per platform, half bound."""
+    seed = workdir / "fair-use-seed.yaml"
+    import yaml  # noqa: PLC0415 - only this scenario writes a seed
+    out = {}
+    with SimulatorProcess(args=["--latency-ms", str(latency), "--task-seconds", str(task_seconds)]) as sim:
+        bench = Bench(sim, workdir)
+
+        def fresh(platforms):
+            sim.reset(seed=fair_use_seed(platforms, size), rate_limit=f"{FAIR_USE_RATE}/s", rate_limit_answer="mix")
+            # Each run starts with a budget that knows nothing of the key, as a new job would.
+            from ansible_collections.ovhcloud.exchange.plugins.module_utils import _pacer  # noqa: PLC0415
+            state = Path(_pacer.state_folder()) / (_pacer.budget_identity(
+                sim.env["OVH_ENDPOINT"], sim.env["OVH_CONSUMER_KEY"], None) + ".json")
+            if state.exists():
+                state.unlink()
+
+        fresh(1)
+        out["role"] = fair_use_measure(bench, sim, "role (chunks of 100)", ROLE_PLAY, platform_job(1, size), size,
+                                       size // 2)
+        fresh(1)
+        out["one_chunk"] = fair_use_measure(bench, sim, "role, one chunk", ROLE_PLAY,
+                                            platform_job(1, size, send_connector_chunk_size=size), size, size // 2)
+        fresh(1)
+        # Every `step`-th mailbox, bound and unbound alike; its figures are scaled to `size` in the report.
+        sample = mailboxes_of(1, size)[:: max(1, size // loop_sample)]
+        loop_play = LOOP_PLAY.replace(PLATFORM, platform_name(1)).replace(
+            "name: bench-relay\n        smart_host: smtp-relay.example.com",
+            "name: relay\n        smart_host: smtp.platform001.example")
+        out["loop"] = fair_use_measure(bench, sim, f"module loop ({len(sample)} sampled)", loop_play,
+                                       {"bench_mailboxes": sample}, len(sample), len(sample) // 2)
+        fresh(4)
+        inventory = write_inventory(workdir / "fair-use-inventory", {}, host_vars={
+            platform_name(n): connector_vars(n, mailbox_count=size) for n in range(1, 5)})
+        out["forks"] = fair_use_measure(bench, sim, "4 platforms, forks 4, one key", PLATFORMS_PLAYBOOK, {}, 4 * size,
+                                        4 * size // 2, "-i", str(inventory), "--forks", "4")
+    return out, bench.measures
+
+
+def mailboxes_of(number, size):
+    from platforms_support import mailboxes as platform_mailboxes  # noqa: PLC0415
+    return platform_mailboxes(number, size)
+
+
+def fair_use_report(results, size, latency, task_seconds, machine_text):
+    rows = ["| run | mailboxes | to bind | wall s | requests | throttled | requests / 10 s | wall / ideal | "
+            "accepted requests/s while binding | outcome |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for measure, throttled, ideal, phase_rate in results.values():
+        rows.append(f"| {measure.scenario} | {measure.mailboxes:,} | {measure.to_bind:,} | {measure.seconds:.1f} | "
+                    f"{measure.total:,} | {throttled} | {ideal:.1f} | {measure.seconds / ideal:.2f}x | {phase_rate:.1f} | "
+                    f"{'ok' if measure.rc == 0 else f'rc={measure.rc}'} |")
+    role, dummy, role_ideal, role_phase = results["role"]
+    chunk, dummy, dummy_ideal, chunk_phase = results["one_chunk"]
+    loop, dummy, dummy_ideal, dummy_phase = results["loop"]
+    forks, forks_throttled, forks_ideal, forks_phase = results["forks"]
+    per_item = loop.total / loop.mailboxes
+    target = role.seconds <= 1.15 * role_ideal and role.rc == 0
+    lines = [
+        FAIR_USE_SECTION[0],
+        "## Under a fair-use limit",
+        "",
+        "`.venv/bin/python tests/tools/bench.py --only fair-use` (this section only; the full run keeps it). "
+        f"The simulator throttles each consumer key to {FAIR_USE_RATE} requests/s (a token bucket of one second's "
+        "worth, answering past it with 429, HTML 408 pages and resets, mixed), "
+        f"`--latency-ms {latency} --task-seconds {task_seconds}`. Each platform has {size:,} mailboxes, the first half "
+        "bound to its connector already; the job lists all of them, so half are to bind. Wall time is the whole "
+        "`ansible-playbook` run; requests and throttled answers are the simulator's counts; the ideal is the "
+        f"requests over {FAIR_USE_RATE}/s. Every run starts with an empty pacer state, as a new job does. "
+        f"Run on {time.strftime('%Y-%m-%d')}; {machine_text}.",
+        "",
+        *rows,
+        "",
+        f"- **Target: the role within 1.15x of its requests / {FAIR_USE_RATE} s, with no failed run: "
+        f"{'met' if target else 'not met'}** ({role.seconds:.1f} s for {role.total:,} requests, "
+        f"{role.seconds / role_ideal:.2f}x). While it binds, the key carries {role_phase:.1f} accepted requests/s "
+        f"({role_phase / FAIR_USE_RATE:.0%} of the limit; {chunk_phase:.1f} in one chunk): the rest of the wall time "
+        "is Ansible's (starting the playbook, a module process per task and chunk) and the task waits.",
+        f"- Progress costs: chunks of 100 against one chunk: {role.total - chunk.total:+,} requests and "
+        f"{role.seconds - chunk.seconds:+.1f} s ({role.seconds / chunk.seconds:.2f}x the wall time); each chunk is a "
+        "module run that reads the connectors and its mailboxes again.",
+        f"- The module loop, one module call per mailbox, measured on {loop.mailboxes} sampled mailboxes: "
+        f"{per_item:.1f} requests and {loop.seconds / loop.mailboxes:.2f} s per mailbox, so about "
+        f"{per_item * size:,.0f} requests and {loop.seconds / loop.mailboxes * size:,.0f} s for {size:,} "
+        f"({per_item * size / role.total:.1f}x the role's requests).",
+        f"- 4 platforms in 4 forks sharing the key: {forks.seconds:.1f} s for {forks.total:,} requests "
+        f"({forks.seconds / forks_ideal:.2f}x its requests / {FAIR_USE_RATE} s), {forks_throttled} throttled answers: "
+        f"the forks share one budget instead of multiplying the load on the key ({forks_phase:.1f} accepted "
+        "requests/s while binding)"
+        f"{'' if forks.rc == 0 else ' (the run failed)'}.",
+        FAIR_USE_SECTION[1], "",
+    ]
+    return "\n".join(lines)
+
+
+def splice_section(path, section, markers=PLATFORMS_SECTION):
     """Put `section` in place of the one between the markers in `path`, or at its end."""
     text = path.read_text() if path.exists() else ""
-    start, end = PLATFORMS_SECTION
+    path.parent.mkdir(parents=True, exist_ok=True)
+    start, end = markers
     if start in text and end in text:
         text = text[:text.index(start)] + section.rstrip("\n") + text[text.index(end) + len(end):]
     else:
@@ -346,10 +481,10 @@ def splice_section(path, section):
     path.write_text(text if text.endswith("\n") else text + "\n")
 
 
-def kept_section(path):
-    """The platforms section of an existing report, to keep when the other scenarios are rerun."""
+def kept_section(path, markers=PLATFORMS_SECTION):
+    """A section of an existing report (the platforms one by default), to keep when the other scenarios are rerun."""
     text = path.read_text() if path.exists() else ""
-    start, end = PLATFORMS_SECTION
+    start, end = markers
     return text[text.index(start):text.index(end) + len(end)] + "\n" if start in text and end in text else ""
 
 
@@ -529,12 +664,25 @@ def main():
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--task-seconds", type=float, default=0.2)
     parser.add_argument("--output", type=Path, help="where to write the report (images go to img/ beside it)")
-    parser.add_argument("--only", choices=["platforms"], help="run one scenario and update its section of the report")
+    parser.add_argument("--only", choices=["platforms", "fair-use"],
+                        help="run one scenario and update its section of the report")
     args = parser.parse_args()
     options = dict(QUICK if args.quick else FULL)
     if args.output:
         options["output"] = args.output
         options["images"] = args.output.parent / "img"
+    if args.only == "fair-use":
+        size, loop_sample = (200, 20) if args.quick else (1000, 60)
+        machine_text = machine()
+        with tempfile.TemporaryDirectory(prefix="ovh-bench-") as tmp:
+            results, measures = run_fair_use(Path(tmp), size, loop_sample, args.latency_ms, args.task_seconds)
+        splice_section(options["output"], fair_use_report(results, size, args.latency_ms, args.task_seconds,
+                                                          machine_text), FAIR_USE_SECTION)
+        print(f"\nupdated {options['output']}")
+        failed = [m.scenario for m in measures if m.rc != 0]
+        if failed:
+            sys.exit(f"some runs failed: {failed}")
+        return
     if args.only == "platforms":
         platforms, per_platform = (5, 20) if args.quick else (50, 200)
         machine_text = machine()
@@ -558,9 +706,10 @@ def main():
         memory = run_memory(bench, sim, options["memory_size"], workdir)
     plots = plot(results, options["images"], options["sizes"])
     text = report(options, results, rate, memory, args.latency_ms, args.task_seconds, started, plots)
-    platforms_section = kept_section(options["output"])
-    if platforms_section:
-        text = text.rstrip("\n") + "\n\n" + platforms_section
+    for markers in (PLATFORMS_SECTION, FAIR_USE_SECTION):
+        section = kept_section(options["output"], markers)
+        if section:
+            text = text.rstrip("\n") + "\n\n" + section
     options["output"].parent.mkdir(parents=True, exist_ok=True)
     options["output"].write_text(text)
     print(f"\nwrote {options['output'].relative_to(REPO) if options['output'].is_relative_to(REPO) else options['output']}")

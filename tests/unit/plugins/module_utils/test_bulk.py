@@ -239,3 +239,25 @@ def test_filters_are_sent_in_the_manager_syntax_and_checked_locally(filters, hea
     objects, dummy = read_accounts(client, filters=filters)
     assert [obj["primaryEmailAddress"] for obj in objects] == kept
     sdk.assert_done()
+
+
+def test_run_parallel_stops_starting_items_after_a_stopping_error():
+    started = []
+
+    def work(item):
+        started.append(item)
+        if item == 2:
+            raise OvhApiError("PUT /account/2: not allowed", kind="forbidden")
+        return item
+
+    outcomes = _bulk.run_parallel(work, range(1, 7), parallel=1, stop=lambda error: error.kind == "forbidden")
+    assert started == [1, 2]
+    assert [(o.item, o.ok, o.attempted) for o in outcomes] == [
+        (1, True, True), (2, False, True), (3, True, False), (4, True, False), (5, True, False), (6, True, False)]
+
+
+def test_run_parallel_starts_nothing_once_cancelled():
+    cancelled = threading.Event()
+    cancelled.set()
+    outcomes = _bulk.run_parallel(lambda item: item, range(3), cancelled=cancelled)
+    assert [o.attempted for o in outcomes] == [False, False, False]

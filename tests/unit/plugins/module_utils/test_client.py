@@ -13,17 +13,36 @@ from ansible_collections.ovhcloud.exchange.plugins.module_utils import _client
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import OvhClient, RetryPolicy
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._credentials import build_sdk_client
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import OvhApiError, OvhConfigError
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._cancel import Cancellation
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._exchange import Exchange
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._pacer import Pacer
 from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import (
     BASE, ORG, ScriptedSdk, Step, refused, reset)
 HTML = "<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 
-def make(steps, attempts=4, jitter=0.0):
+class FakeTime:
+    """A clock that sleeps advance; the sleeps are recorded."""
+
+    def __init__(self):
+        self.now, self.sleeps = 1000.0, []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(round(seconds, 6))
+        self.now += seconds
+
+
+def make(steps, attempts=4, jitter=0.0, **options):
     sdk = ScriptedSdk(steps)
-    sleeps = []
-    client = OvhClient(sdk, retry=RetryPolicy(attempts=attempts, jitter=jitter), sleep=sleeps.append)
-    return client, sdk, sleeps
+    fake = FakeTime()
+    # rng 1.0: a throttling pause without Retry-After is exactly the pacer's base backoff (1 s).
+    pacer = Pacer(clock=fake.clock, sleep=fake.sleep, rng=lambda: 1.0)
+    client = OvhClient(sdk, retry=RetryPolicy(attempts=attempts, jitter=jitter), sleep=fake.sleep, clock=fake.clock,
+                       pacer=pacer, **options)
+    return client, sdk, fake.sleeps
 
 
 def test_exchange_paths_encode_every_segment():
@@ -315,3 +334,60 @@ def test_an_ambiguous_create_found_by_the_read_back_is_not_sent_again():
     client, sdk, dummy_sleeps = make([Step("POST", BASE + "/sendConnector", raises=reset())])
     assert client.post(BASE + "/sendConnector", {}, reconcile=lambda: "the connector") == "the connector"
     assert len(sdk.writes()) == 1
+
+
+# Fair use and failure (issue 13) ------------------------------------------------------------------------
+
+THROTTLED = [
+    Step("GET", BASE, status=429, data={"message": "Too many requests"}, headers={"Retry-After": "1"}),
+    Step("GET", BASE, status=408, text="<html><body><h1>408 Request Time-out</h1></body></html>"),
+    Step("GET", BASE, raises=reset()),
+]
+
+
+def test_throttling_does_not_spend_the_error_retries():
+    client, sdk, sleeps = make(THROTTLED * 2 + [Step("GET", BASE, data={"offer": "dedicated"})], attempts=2)
+    assert client.get(BASE) == {"offer": "dedicated"}
+    assert len(sleeps) == 6 and client.throttled == 6
+    sdk.assert_done()
+
+
+def test_throttling_is_bounded_by_the_time_budget():
+    client, sdk, sleeps = make([THROTTLED[0]] * 4, time_budget=2.5)
+    with pytest.raises(OvhApiError) as caught:
+        client.get(BASE)
+    assert caught.value.kind == "throttled" and "still throttled by OVH after 2.5s (wait_timeout)" in str(caught.value)
+    assert sum(sleeps) >= 2.5
+    sdk.assert_done()
+
+
+def test_an_unreachable_api_stops_every_request_within_seconds():
+    client, sdk, sleeps = make([Step("GET", BASE, raises=refused())] * 6)
+    with pytest.raises(OvhApiError) as caught:
+        client.get(BASE)
+    assert caught.value.kind == "unreachable" and "could not be reached for" in str(caught.value)
+    assert sum(sleeps) <= _client.UNREACHABLE_SECONDS + 2
+    sdk.assert_done()
+    # Every later request fails at once, without being sent.
+    with pytest.raises(OvhApiError) as again:
+        client.put(BASE + "/account/a%40b.c", {"sendConnectorId": 29})
+    assert again.value.kind == "unreachable" and not again.value.sent and sdk.writes() == []
+
+
+def test_nothing_is_sent_once_the_run_is_cancelled():
+    cancellation = Cancellation()
+    client, sdk, dummy_sleeps = make([], cancellation=cancellation)
+    cancellation.cancel("received SIGINT")
+    with pytest.raises(OvhApiError) as caught:
+        client.put(BASE + "/account/a%40b.c", {"sendConnectorId": 29})
+    assert caught.value.kind == "cancelled" and "received SIGINT" in str(caught.value)
+    sdk.assert_done()
+
+
+def test_a_refused_write_names_the_rule_with_a_wildcard():
+    client, dummy_sdk, dummy_sleeps = make([Step("PUT", BASE + "/account/a%40b.c", status=403,
+                                                 data={"message": "This call has not been granted"})])
+    with pytest.raises(OvhApiError) as caught:
+        client.put(BASE + "/account/a%40b.c", {"sendConnectorId": 29})
+    assert caught.value.kind == "forbidden"
+    assert f"the rule PUT {BASE}/account/* (or PUT /email/exchange/*)" in str(caught.value)

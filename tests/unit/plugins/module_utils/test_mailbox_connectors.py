@@ -39,7 +39,7 @@ def test_exclusive_plan_and_apply_write_only_what_differs_and_wait_for_all_tasks
     plan.apply(TaskWaiter(exchange, 60, sleep=lambda s: None), True)
     sdk.assert_done()
     result = plan.result(True)
-    assert result["counts"] == {"bound": 1, "unbound": 1, "unchanged": 1, "skipped": 0, "failed": 0}
+    assert result["counts"] == {"bound": 1, "unbound": 1, "unchanged": 1, "skipped": 0, "failed": 0, "not_attempted": 0}
     assert result["task_ids"] == [501, 502]
     assert plan.diff() == {"before": {"a@x.ovh": "the platform's own server (0)", "c@x.ovh": "relay (29)"},
                            "after": {"a@x.ovh": "relay (29)", "c@x.ovh": "the platform's own server (0)"}}
@@ -84,7 +84,7 @@ def test_a_refused_write_and_a_failed_task_are_reported_per_mailbox():
     plan.apply(TaskWaiter(exchange, 60, sleep=lambda s: None), True)
     sdk.assert_done()
     result = plan.result(True)
-    assert result["counts"] == {"bound": 1, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 2}
+    assert result["counts"] == {"bound": 1, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 2, "not_attempted": 0}
     assert result["changed"] is True
     by_account = dict((item["account"], item) for item in result["accounts"])
     assert "task 601 (setAccount) ended with status 'error'" in by_account["a@x.ovh"]["error"]
@@ -107,4 +107,40 @@ def test_domain_defaults_with_plain_ids_use_batch_reads():
     sdk.assert_done()
     assert plan.strategy == "batch"
     assert [(c.key, c.before, c.after) for c in plan.choices] == [("x.ovh", 0, 29), ("y.ovh", 29, 29)]
-    assert plan.result(False)["counts"] == {"set": 1, "reset": 0, "unchanged": 1, "failed": 0}
+    assert plan.result(False)["counts"] == {"set": 1, "reset": 0, "unchanged": 1, "failed": 0, "not_attempted": 0}
+
+
+def test_a_refusal_of_the_credentials_stops_the_bulk_write_with_one_message():
+    exchange, sdk = fake_exchange([
+        connectors_read(),
+        expect("GET", "/account", [account("a@x.ovh"), account("b@x.ovh"), account("c@x.ovh")], headers=paged()),
+        expect("PUT", "/account/a%40x.ovh", {"message": "This call has not been granted"}, status=403,
+               body={"sendConnectorId": 29}),
+    ])
+    plan = choices.plan_mailbox_connectors(exchange, ["a@x.ovh", "b@x.ovh", "c@x.ovh"], "relay")
+    plan.apply(TaskWaiter(exchange, 60, sleep=lambda s: None), True)
+    sdk.assert_done()  # one PUT, no other write, no read-back
+    result = plan.result(True)
+    assert result["counts"] == {"bound": 0, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 1, "not_attempted": 2}
+    assert result["changed"] is False
+    assert [item["status"] for item in result["accounts"]] == ["failed", "not_attempted", "not_attempted"]
+    message = plan.failure()
+    assert message.startswith("3 of 3 mailboxes could not be changed (0 changed): 1 failed, 2 not attempted, because ")
+    assert message.count("/account/*") == 1 and "/account/a%40x.ovh" in message
+
+
+def test_a_cancel_leaves_the_writes_not_started_as_not_attempted():
+    from ansible_collections.ovhcloud.exchange.plugins.module_utils._cancel import Cancellation
+
+    cancellation = Cancellation()
+    exchange, sdk = fake_exchange([
+        connectors_read(),
+        expect("GET", "/account", [account("a@x.ovh"), account("b@x.ovh")], headers=paged()),
+    ])
+    exchange.client.cancellation = cancellation
+    plan = choices.plan_mailbox_connectors(exchange, ["a@x.ovh", "b@x.ovh"], "relay")
+    cancellation.cancel("received SIGINT")
+    plan.apply(TaskWaiter(exchange, 60, sleep=lambda s: None), True)
+    sdk.assert_done()  # nothing written after the cancel
+    assert plan.result(True)["counts"]["not_attempted"] == 2
+    assert "because" in plan.failure() and "received SIGINT" in plan.failure()

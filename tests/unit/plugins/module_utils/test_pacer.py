@@ -107,10 +107,27 @@ def test_workers_refused_together_lower_the_rate_once():
     assert pacer.rate() == learned
 
 
-def test_backoff_without_retry_after_grows_within_an_episode():
+def test_backoff_without_retry_after_grows_until_a_success():
     fake = FakeTime()
     pacer = _pacer.Pacer(clock=fake.clock, sleep=fake.sleep, rng=lambda: 1.0)
-    assert [pacer.throttled() for dummy in range(4)] == [1.0, 2.0, 4.0, 8.0]
+    pauses = []
+    for dummy in range(4):
+        pauses.append(pacer.throttled())
+        fake.sleep(pauses[-1])
+    assert pauses == [1.0, 2.0, 4.0, 8.0]
+    pacer.succeeded()
+    assert pacer.throttled() == 1.0
+
+
+def test_workers_refused_during_the_pause_do_not_lengthen_it():
+    fake = FakeTime()
+    pacer = _pacer.Pacer(clock=fake.clock, sleep=fake.sleep, rng=lambda: 1.0)
+    assert pacer.throttled() == 1.0
+    fake.sleep(0.25)
+    # Seven more workers whose requests were on the wire when the first was refused.
+    assert [pacer.throttled() for dummy in range(7)] == [0.75] * 7
+    fake.sleep(0.75)
+    assert pacer.throttled() == 2.0  # refused again after the pause, with no success: a longer one
 
 
 def test_cancel_ends_a_wait_at_once():

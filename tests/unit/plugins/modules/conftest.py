@@ -7,6 +7,7 @@ import json
 import pytest
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _runner
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._cancel import Cancellation
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import OvhClient
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskWaiter
 from ansible_collections.ovhcloud.exchange.tests.unit.module_runner import module_result, patch_module_args
@@ -14,6 +15,11 @@ from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scrip
 
 CREDENTIALS = {"endpoint": "ovh-eu", "application_key": "unit-test-ak", "application_secret": "unit-test-as",
                "consumer_key": "unit-test-ck", "organization": ORG}
+
+
+class Unwatched(Cancellation):
+    def watch(self, stream=None):
+        return self
 
 
 @pytest.fixture
@@ -26,12 +32,15 @@ def api(monkeypatch, capsys):
         sleeps.append(seconds)
         clock[0] += seconds
 
-    monkeypatch.setattr(_runner, "TaskWaiter", lambda exchange, timeout: TaskWaiter(
+    monkeypatch.setattr(_runner, "TaskWaiter", lambda exchange, timeout, sleep=None: TaskWaiter(
         exchange, timeout, sleep=fake_sleep, clock=lambda: clock[0], interval=1.0, max_interval=10.0))
+    # The module's cancel watch would take pytest's own SIGINT handler: a cancellation that is never set instead.
+    monkeypatch.setattr(_runner, "Cancellation", Unwatched)
 
     def run(module, args, steps, check=False, diff=False):
         sdk = ScriptedSdk(steps)
-        monkeypatch.setattr(_runner, "connect", lambda options, warn=None: OvhClient(sdk, sleep=fake_sleep, warn=warn))
+        monkeypatch.setattr(_runner, "connect", lambda options, warn=None, cancellation=None, **pacing: OvhClient(
+            sdk, sleep=fake_sleep, warn=warn, cancellation=cancellation))
         with patch_module_args(dict(CREDENTIALS, **args, _ansible_check_mode=check, _ansible_diff=diff)):
             with pytest.raises(SystemExit):
                 module.main()

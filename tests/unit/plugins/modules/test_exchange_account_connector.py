@@ -21,7 +21,7 @@ def test_binds_only_what_differs_and_waits_for_the_tasks(api):
         listing("/task", [{"id": 501, "status": "done", "function": "setAccount"}]),
     ], diff=True)
     assert result["changed"] is True and "failed" not in result
-    assert result["counts"] == {"bound": 1, "unbound": 0, "unchanged": 1, "skipped": 0, "failed": 0}
+    assert result["counts"] == {"bound": 1, "unbound": 0, "unchanged": 1, "skipped": 0, "failed": 0, "not_attempted": 0}
     assert result["task_ids"] == [501]
     assert result["diff"] == {"before": {"a@x.ovh": "the platform's own server (0)"}, "after": {"a@x.ovh": "relay (29)"}}
     assert result["api_calls"] == {"total": 5, "by_method": {"GET": 4, "PUT": 1}, "retries": 0}

@@ -31,7 +31,7 @@ def test_absent_resets_to_the_platform_server_and_a_rerun_writes_nothing(api):
              Step("PUT", "/domain/x.ovh/changeDefaultSBR", data=None, body={"sendConnectorIdDefault": 0}),
              listing("/domain", [domain("x.ovh", 0, 0)])]
     result, sdk = api(exchange_domain_default_sbr, {"domains": ["x.ovh"], "state": "absent", "wait": False}, steps)
-    assert result["counts"] == {"set": 0, "reset": 1, "unchanged": 0, "failed": 0} and "note" not in result
+    assert result["counts"] == {"set": 0, "reset": 1, "unchanged": 0, "failed": 0, "not_attempted": 0} and "note" not in result
     result, sdk = api(exchange_domain_default_sbr, {"domains": ["x.ovh"], "state": "absent"},
                       [listing("/sendConnector", [RELAY]), listing("/domain", [domain("x.ovh")])])
     assert result["changed"] is False and sdk.writes() == []

@@ -4,8 +4,12 @@ from __future__ import annotations
 import pytest
 
 # A fixture, imported for pytest to find: the only use of pytest-ansible.
-from pytest_ansible_support import call_module  # noqa: F401  # pylint: disable=unused-import
-from testlib import run_ansible_playbook
+try:  # plain pytest puts this folder on sys.path (this file's folder has no __init__.py)
+    from pytest_ansible_support import call_module  # noqa: F401  # pylint: disable=unused-import
+    from testlib import run_ansible_playbook
+except ImportError:  # `ansible-test units` imports this file through Ansible's collection loader
+    from ansible_collections.ovhcloud.exchange.tests.pytest_ansible_support import call_module  # noqa: F401  # pylint: disable=unused-import
+    from ansible_collections.ovhcloud.exchange.tests.testlib import run_ansible_playbook
 
 
 @pytest.fixture(scope="session")

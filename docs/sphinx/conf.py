@@ -41,6 +41,9 @@ def _resolve_ansible_docsite_reference(app, env, node, contnode):
     target = node.get("reftarget", "")
     if target in ANSIBLE_DOCSITE_LABELS:
         url = ANSIBLE_DOCSITE + ANSIBLE_DOCSITE_LABELS[target]
+    elif node.get("reftype") == "envvar" and target.startswith("ANSIBLE_"):
+        # ansible-core's settings (e.g. the inventory cache's, in the exchange_services plugin): its config page.
+        url = ANSIBLE_DOCSITE + ANSIBLE_DOCSITE_LABELS["ansible_configuration_settings"] + "#envvar-" + target
     elif target.startswith("ansible_collections.") and not target.startswith(OWN_COLLECTION_PREFIX):
         # ansible_collections.<ns>.<name>.<plugin>_<type>[__anchor]: the plugin's page on the docsite.
         page = target.split("__", 1)[0].split(".")

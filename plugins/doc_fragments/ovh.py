@@ -96,6 +96,22 @@ options:
     default: 600
 '''
 
+    BULK = r'''
+options:
+  parallel:
+    description:
+      - How many requests on many mailboxes or domains run at the same time (writes, and one-by-one reads when the API
+        offers no faster read).
+    type: int
+    default: 8
+  max_requests_per_second:
+    description:
+      - Client-side limit of requests started per second for those requests. OVH's fair use is about 60 requests a
+        minute per consumer key, that is V(1).
+      - Unset means no client-side limit. Rate-limited answers (429) are retried after the delay the API asks for.
+    type: float
+'''
+
     ATTRIBUTES = r'''
 attributes:
   check_mode:

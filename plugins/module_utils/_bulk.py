@@ -16,11 +16,12 @@ so that the caller always gets the same objects whatever the strategy.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import OvhApiError
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import OvhApiError
 
 STRATEGY_OBJECT_LIST = 'object_list'
 STRATEGY_BATCH = 'batch'
@@ -32,10 +33,23 @@ DEFAULT_PARALLEL = 8
 # A gateway that keeps answering full pages without an element count must not loop forever.
 MAX_PAGES = 1000
 
-# Operators of X-Pagination-Filter, evaluated locally when the gateway ignored the filter.
+
+def _like(actual, pattern):
+    """SQL-like match, `%` for any text, compared without case."""
+    if actual is None:
+        return False
+    parts = [re.escape(part) for part in str(pattern).split('%')]
+    return re.match('^' + '.*'.join(parts) + '$', str(actual), re.IGNORECASE | re.DOTALL) is not None
+
+
+# Operators of X-Pagination-Filter (the syntax of OVH's own control panel: `field:operator=value`, several
+# joined with `&`), evaluated locally when the gateway ignored the filter. `in` takes a list, `isnil` a bool.
 _FILTER_OPERATORS = {
     'eq': lambda actual, wanted: actual == wanted,
-    'nq': lambda actual, wanted: actual != wanted,
+    'ne': lambda actual, wanted: actual != wanted,
+    'in': lambda actual, wanted: actual in wanted,
+    'isnil': lambda actual, wanted: (actual is None) == bool(wanted),
+    'like': _like,
     'gt': lambda actual, wanted: actual is not None and actual > wanted,
     'lt': lambda actual, wanted: actual is not None and actual < wanted,
 }
@@ -115,7 +129,11 @@ def _header(headers, name):
     return None
 
 
-def _filter_value_text(value):
+def _filter_value_text(operator, value):
+    if operator == 'isnil':
+        return '1' if value else '0'
+    if operator == 'in':
+        return ','.join(_filter_value_text('eq', item) for item in value)
     if isinstance(value, bool):
         return 'true' if value else 'false'
     return str(value)
@@ -156,8 +174,8 @@ def _page_headers(filters, page_size, page_number):
         'Pragma': 'no-cache',
     }
     if filters:
-        headers['X-Pagination-Filter'] = ','.join(
-            '%s:%s=%s' % (field, operator, _filter_value_text(value)) for field, operator, value in filters)
+        headers['X-Pagination-Filter'] = '&'.join(
+            '%s:%s=%s' % (field, operator, _filter_value_text(operator, value)) for field, operator, value in filters)
     return headers
 
 
@@ -228,7 +246,7 @@ def list_objects(client, list_path, item_path_fn, filters=None, key=None, only=N
                  batch_size=BATCH_SIZE, parallel=DEFAULT_PARALLEL, max_requests_per_second=None):
     """Full objects of a list route in the fewest requests; returns ``(objects, strategy)``.
 
-    ``filters``: ``(field, operator, value)`` tuples (``eq``, ``nq``, ``gt``, ``lt``), applied by the
+    ``filters``: ``(field, operator, value)`` tuples (``eq``, ``ne``, ``in``, ``isnil``, ``like``, ``gt``, ``lt``), applied by the
     gateway when it pages objects and locally otherwise. ``key``: the object field that the plain list
     returns (``primaryEmailAddress``, ``id``, ``name``), needed with ``only``. ``only``: keys wanted (strings
     compared without case); other objects are not returned, and not read at all when the gateway answers

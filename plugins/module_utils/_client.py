@@ -3,76 +3,31 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""PRIVATE client layer: the only code of the collection that speaks HTTP to the OVH API.
+"""PRIVATE transport layer: the only code of the collection that sends HTTP requests. May change at any time.
 
-This file is private to ovhcloud.exchange; it may change at any time without notice.
-
-It builds an official `ovh` SDK client from the module options (with environment fallbacks, then the
-SDK's ovh.conf chain), percent-encodes path segments, retries what is safe to retry, counts requests
-and turns every failure into an OvhApiError whose text says what failed, why and how to fix it.
+`OvhClient` sends signed requests through the official `ovh` SDK, retries what is safe to retry (its one
+retry loop; an ambiguous create is reconciled by a read-back hook instead of being sent twice), counts
+requests and turns every failure into an OvhApiError whose text says what failed, why and how to fix it.
+It knows no route: `_exchange.py` does. Which endpoint and credentials it uses is `_credentials.py`.
 """
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import email.utils
-import ipaddress
 import os
 import random
 import time
-import traceback
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._credentials import (
+    HAS_OVH, build_sdk_client, sdk_error_text)
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import OvhApiError, OvhConfigError
 
-try:
-    import ovh
-    import ovh.client
-    import ovh.config
+if HAS_OVH:
     import ovh.exceptions
     import requests
-except ImportError:
-    HAS_OVH = False
-    OVH_IMPORT_ERROR = traceback.format_exc()
-else:
-    HAS_OVH = True
-    OVH_IMPORT_ERROR = None
-
-REGIONS = ("ovh-eu", "ovh-ca", "ovh-us")
-
-OVH_COMMON_ARGSPEC = dict(
-    endpoint=dict(type="str", fallback=(env_fallback, ["OVH_ENDPOINT"])),
-    application_key=dict(type="str", no_log=True, fallback=(env_fallback, ["OVH_APPLICATION_KEY"])),
-    application_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["OVH_APPLICATION_SECRET"])),
-    consumer_key=dict(type="str", no_log=True, fallback=(env_fallback, ["OVH_CONSUMER_KEY"])),
-    client_id=dict(type="str", no_log=False, fallback=(env_fallback, ["OVH_CLIENT_ID"])),
-    client_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["OVH_CLIENT_SECRET"])),
-    oauth2_token_url=dict(type="str", no_log=False, fallback=(env_fallback, ["OVH_OAUTH2_TOKEN_URL"])),
-)
-
-PLATFORM_ARGSPEC = dict(
-    organization=dict(type="str", required=True),
-    service=dict(type="str"),
-)
-
-WAIT_ARGSPEC = dict(
-    wait=dict(type="bool", default=True),
-    wait_timeout=dict(type="int", default=600),
-)
-
-
-def api_argument_spec(wait=True, **module_options):
-    """A module's argument spec: its own options, the credentials, the platform and (with `wait`) the task wait."""
-    argument_spec = dict(module_options)
-    argument_spec.update(OVH_COMMON_ARGSPEC)
-    argument_spec.update(PLATFORM_ARGSPEC)
-    if wait:
-        argument_spec.update(WAIT_ARGSPEC)
-    return argument_spec
-
-
-ERROR_KINDS = ("auth", "forbidden", "not_found", "conflict", "bad_request", "transient", "network", "config", "other")
 
 _AUTH_ERROR_CODES = ("INVALID_KEY", "INVALID_CREDENTIAL", "NOT_CREDENTIAL", "INVALID_SIGNATURE", "QUERY_TIME_OUT")
 _AUTH_MESSAGES = ("invalid signature", "application key is invalid", "credential does not exist",
@@ -80,35 +35,6 @@ _AUTH_MESSAGES = ("invalid signature", "application key is invalid", "credential
 _CREDENTIALS_HINT = ("check application_key, application_secret and consumer_key (or OVH_APPLICATION_KEY, "
                      "OVH_APPLICATION_SECRET, OVH_CONSUMER_KEY); a consumer key expires or can be revoked, "
                      "create a new one if needed")
-
-
-class OvhApiError(Exception):
-    """A failed OVH API call (or a configuration that cannot make one); str() is a full sentence."""
-
-    def __init__(self, message, method=None, path=None, status=None, api_message=None, query_id=None,
-                 kind="other", ambiguous=False):
-        super(OvhApiError, self).__init__(message)
-        self.method = method
-        self.path = path
-        self.status = status
-        self.message = api_message
-        self.query_id = query_id
-        self.kind = kind
-        # True when a write may or may not have been applied (a POST cut off by a reset, a timeout or a 5xx).
-        self.ambiguous = ambiguous
-
-
-class OvhConfigError(OvhApiError):
-    """Options that cannot build a client: raised before any request."""
-
-    def __init__(self, message):
-        super(OvhConfigError, self).__init__(message, kind="config")
-
-
-def require_sdk(module):
-    """Fail the module with missing_required_lib when the `ovh` SDK cannot be imported."""
-    if not HAS_OVH:
-        module.fail_json(msg=missing_required_lib("ovh"), exception=OVH_IMPORT_ERROR)
 
 
 def encode_segment(segment):
@@ -155,114 +81,12 @@ def _parse_retry_after(value, now=None):
     return max(0.0, moment.timestamp() - now)
 
 
-def _is_loopback(host):
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def resolve_endpoint(endpoint):
-    """(sdk endpoint name, base URL or None) for a region name or a URL; refuses anything else clearly."""
-    if endpoint in REGIONS or (endpoint in ovh.client.ENDPOINTS and "://" not in endpoint):
-        return endpoint, None
-    if "://" not in endpoint:
-        raise OvhConfigError(
-            "endpoint {0!r} is neither an OVH region ({1}) nor a URL; set endpoint (or OVH_ENDPOINT) to one of "
-            "those".format(endpoint, ", ".join(REGIONS)))
-    parts = urlsplit(endpoint)
-    host = parts.hostname or ""
-    if parts.scheme == "https" and host:
-        pass
-    elif parts.scheme == "http" and host and _is_loopback(host):
-        pass
-    elif parts.scheme == "http" and host:
-        raise OvhConfigError(
-            "endpoint {0!r} refused: plain http would send the signed requests in clear text; it is allowed only "
-            "to a loopback address (a local simulator). Use https or a region ({1})".format(endpoint, ", ".join(REGIONS)))
-    else:
-        raise OvhConfigError(
-            "endpoint {0!r} is not a usable URL: give https://host[:port]/1.0 (or http:// to a loopback address), "
-            "or a region ({1})".format(endpoint, ", ".join(REGIONS)))
-    path = parts.path.rstrip("/") or "/1.0"
-    return endpoint, "{0}://{1}{2}".format(parts.scheme, parts.netloc, path)
-
-
-def _default_token_url(base_url):
-    parts = urlsplit(base_url)
-    return "{0}://{1}/auth/oauth2/token".format(parts.scheme, parts.netloc)
-
-
-def _value(params, name):
-    value = params.get(name)
-    return value if value not in ("", None) else None
-
-
-def build_sdk_client(params, timeout=(10, 60)):
-    """An `ovh.Client` from the module options; the SDK completes unset values from OVH_* and ovh.conf."""
-    for name in ("endpoint", "application_key", "application_secret", "consumer_key", "client_id", "client_secret"):
-        # An empty OVH_* variable means unset (AWX injects empty strings for credential fields left blank);
-        # the SDK would count it as given. Each module run is its own process, so this touches nothing else.
-        if os.environ.get("OVH_" + name.upper()) == "":
-            del os.environ["OVH_" + name.upper()]
-    endpoint = _value(params, "endpoint")
-    if endpoint is None:
-        endpoint = ovh.config.config.get("default", "endpoint")
-    if endpoint is None:
-        raise OvhConfigError(
-            "no OVH endpoint: set the endpoint option or OVH_ENDPOINT to a region ({0}) or a URL, or write "
-            "endpoint= in the [default] section of ovh.conf".format(", ".join(REGIONS)))
-    name, base_url = resolve_endpoint(endpoint)
-    if base_url is not None:
-        # The SDK accepts only names of ovh.client.ENDPOINTS: register the URL under its own text, which
-        # is also the ovh.conf section the SDK reads keys from. Each module run is its own process.
-        ovh.client.ENDPOINTS[name] = base_url
-
-    keys = dict((key, _value(params, key)) for key in
-                ("application_key", "application_secret", "consumer_key", "client_id", "client_secret"))
-    # Resolve the config-file chain ourselves first, so that a mix of both modes is reported in our words.
-    for key in keys:
-        if keys[key] is None:
-            keys[key] = ovh.config.config.get(name, key)
-    has_app = bool(keys["application_key"] or keys["application_secret"])
-    has_oauth2 = bool(keys["client_id"] or keys["client_secret"])
-    if has_app and has_oauth2:
-        raise OvhConfigError(
-            "both application keys (application_key/application_secret) and an OAuth2 service account "
-            "(client_id/client_secret) are set, from options, OVH_* variables or ovh.conf: use one of them")
-    if not has_app and not has_oauth2:
-        raise OvhConfigError(
-            "no OVH credentials: set application_key, application_secret and consumer_key (or OVH_APPLICATION_KEY, "
-            "OVH_APPLICATION_SECRET, OVH_CONSUMER_KEY), or client_id and client_secret for an OAuth2 service "
-            "account, or write them in ovh.conf")
-    if has_app and not (keys["application_key"] and keys["application_secret"]):
-        raise OvhConfigError("application_key and application_secret go together: one of them is missing")
-    if has_app and not keys["consumer_key"]:
-        raise OvhConfigError(
-            "consumer_key (or OVH_CONSUMER_KEY) is missing: the application keys alone cannot sign a request")
-    if has_oauth2 and not (keys["client_id"] and keys["client_secret"]):
-        raise OvhConfigError("client_id and client_secret go together: one of them is missing")
-    if has_oauth2:
-        token_url = _value(params, "oauth2_token_url")
-        if token_url is None and base_url is not None:
-            token_url = _default_token_url(base_url)
-        if token_url is not None:
-            token_parts = urlsplit(token_url)
-            if token_parts.scheme == "http" and _is_loopback(token_parts.hostname or ""):
-                # oauthlib refuses http token URLs; a loopback simulator is the one case we allow.
-                os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
-            elif token_parts.scheme != "https":
-                raise OvhConfigError("oauth2_token_url {0!r} must be https (or http to a loopback address)".format(token_url))
-            ovh.client.OAUTH2_TOKEN_URLS[name] = token_url
-    try:
-        client = ovh.Client(endpoint=name, timeout=timeout, **keys)
-    except (ovh.exceptions.InvalidRegion, ovh.exceptions.InvalidConfiguration) as error:
-        raise OvhConfigError("the OVH client cannot be configured: {0}".format(_sdk_error_text(error)))
-    if not has_oauth2:
-        _read_environment_once(client._session, client._endpoint)
-    return client
+def connect(credential_options, warn=None):
+    """An OvhClient for the credential options (see `_credentials.build_sdk_client`)."""
+    sdk = build_sdk_client(credential_options)
+    if getattr(sdk, "_oauth2", None) is None:
+        _read_environment_once(sdk._session, sdk._endpoint)
+    return OvhClient(sdk, warn=warn, trust_local_clock=True)
 
 
 def _read_environment_once(session, url):
@@ -281,16 +105,6 @@ def _read_environment_once(session, url):
     session.proxies.update(settings["proxies"])
     session.verify = settings["verify"]
     session.trust_env = False
-
-
-def _sdk_error_text(error):
-    args = getattr(error, "args", ())
-    if args and isinstance(args[0], str) and "%s" in args[0]:
-        try:
-            return args[0] % tuple(args[1:])
-        except TypeError:
-            pass
-    return str(error)
 
 
 class _Answer:
@@ -323,39 +137,23 @@ def _shorten(text, size=120):
     return text if len(text) <= size else text[:size] + "..."
 
 
-class ExchangeClient:
-    """OVH API client for one Exchange platform (organization + service)."""
+class OvhClient:
+    """Signed requests to the OVH API with one bounded retry loop and request counters."""
 
-    def __init__(self, params, retry=None, sleep=time.sleep, clock=time.monotonic, sdk_client=None, warn=None,
-                 trust_local_clock=None):
-        self.params = params
+    def __init__(self, sdk, retry=None, sleep=time.sleep, clock=time.monotonic, warn=None, trust_local_clock=False):
+        self.sdk = sdk
         self.retry = retry or RetryPolicy()
         self.sleep = sleep
         self.clock = clock
         self.warn = warn
-        self.organization = params.get("organization")
-        self.service = params.get("service") or self.organization
         self.stats = {}
         self.retries = 0
-        self.sdk = sdk_client if sdk_client is not None else build_sdk_client(params)
         self._clock_trusted = False
-        if trust_local_clock is None:
-            trust_local_clock = sdk_client is None
         if trust_local_clock and getattr(self.sdk, "_oauth2", None) is None:
             # Sign with the local clock first: it saves the SDK's GET /auth/time in every module run.
             # A request refused for its signature or timestamp reads the API's clock and is sent again.
             self.sdk._time_delta = 0
             self._clock_trusted = True
-
-    # Paths -------------------------------------------------------------------------------------------
-
-    def service_path(self, *segments):
-        """`/email/exchange/{org}/service/{svc}[/segment...]`, every segment percent-encoded."""
-        if not self.organization:
-            raise OvhConfigError("organization is required to address an Exchange platform")
-        parts = ["", "email", "exchange", encode_segment(self.organization), "service", encode_segment(self.service)]
-        parts.extend(encode_segment(segment) for segment in segments)
-        return "/".join(parts)
 
     def api_calls(self):
         """Request counts for a module result: total, by method, and how many were retries."""
@@ -369,14 +167,19 @@ class ExchangeClient:
     def put(self, path, body):
         return self.call("PUT", path, body)[0]
 
-    def post(self, path, body=None, idempotent=None):
-        return self.call("POST", path, body, idempotent=idempotent)[0]
+    def post(self, path, body=None, idempotent=None, reconcile=None):
+        return self.call("POST", path, body, idempotent=idempotent, reconcile=reconcile)[0]
 
     def delete(self, path):
         return self.call("DELETE", path)[0]
 
-    def call(self, method, path, body=None, headers=None, idempotent=None):
-        """One API request with bounded retries; returns (data, response headers) or raises OvhApiError."""
+    def call(self, method, path, body=None, headers=None, idempotent=None, reconcile=None):
+        """One API request with bounded retries; returns (data, response headers) or raises OvhApiError.
+
+        ``reconcile``: for a write that is not idempotent (a create), called after a failure that may or may
+        not have been applied; it reads back and returns what the write made (then returned as the data,
+        with headers None), or None to send the write again. Without it such a failure is raised.
+        """
         method = method.upper()
         if idempotent is None:
             idempotent = method in ("GET", "PUT", "DELETE", "HEAD")
@@ -389,7 +192,12 @@ class ExchangeClient:
                 if error.kind != "network" or attempt >= self.retry.attempts:
                     raise
                 if not idempotent and error.ambiguous:
-                    raise
+                    if reconcile is None:
+                        raise
+                    found = self._reconcile(attempt, error, reconcile)
+                    if found is not None:
+                        return found, None
+                    continue
                 self._pause(attempt, None, error)
                 continue
             if 200 <= answer.status < 300 and answer.json_ok:
@@ -400,10 +208,20 @@ class ExchangeClient:
                 self._clock_trusted = False
                 self.sdk._time_delta = None  # the SDK reads GET /auth/time before the next signed request
                 continue
+            if error.ambiguous and reconcile is not None and attempt < self.retry.attempts:
+                found = self._reconcile(attempt, error, reconcile)
+                if found is not None:
+                    return found, None
+                continue
             retryable = answer.status == 429 or (error.kind == "transient" and idempotent)
             if not retryable or attempt >= self.retry.attempts:
                 raise error
             self._pause(attempt, _parse_retry_after(answer.headers.get("Retry-After")), error)
+
+    def _reconcile(self, attempt, error, reconcile):
+        """After an ambiguous write: wait as for a retry, then read back what it may have made."""
+        self._pause(attempt, None, error)
+        return reconcile()
 
     def _pause(self, attempt, retry_after, error):
         self.retries += 1
@@ -433,7 +251,7 @@ class ExchangeClient:
         except ovh.exceptions.APIError as error:
             # The clock-sync request got an error page; treat it like any transient answer.
             raise OvhApiError("{0} {1}: the OVH API clock request (GET /auth/time) failed: {2}".format(
-                method, path, _sdk_error_text(error)), method=method, path=path, api_message=str(error),
+                method, path, sdk_error_text(error)), method=method, path=path, api_message=str(error),
                 query_id=getattr(error, "query_id", None), kind="network", ambiguous=False)
         return _Answer(response)
 
@@ -441,7 +259,7 @@ class ExchangeClient:
         never_sent = isinstance(error, requests.exceptions.ConnectTimeout) or (
             isinstance(error, requests.exceptions.ConnectionError)
             and ("NewConnectionError" in str(error) or "Connection refused" in str(error)))
-        endpoint = getattr(self.sdk, "_endpoint", None) or _value(self.params, "endpoint") or "the OVH API"
+        endpoint = getattr(self.sdk, "_endpoint", None) or "the OVH API"
         return OvhApiError(
             "{0} {1} failed: no answer from {2} ({3}: {4}){5}".format(
                 method, path, endpoint, type(error).__name__, _shorten(error, 300),
@@ -468,11 +286,6 @@ class ExchangeClient:
             text = ("the OVH credentials are not allowed to call {0} {1} ({2}): grant the consumer key (or the "
                     "service account's IAM policy) the rule {0} {3} (or {0} /email/exchange/*)").format(
                         method, path, said, _rule_path(path))
-        elif status == 404 and self.organization and path == self.service_path():
-            kind = "not_found"
-            text = ("Exchange platform not found: organization {0!r}, service {1!r} ({2} {3}: {4}); check organization "
-                    "and service (GET /email/exchange lists the organizations these credentials can see)").format(
-                        self.organization, self.service, method, path, said)
         elif status == 404:
             kind = "not_found"
             text = "{0} {1}: not found ({2})".format(method, path, said)

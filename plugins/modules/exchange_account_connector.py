@@ -27,6 +27,7 @@ extends_documentation_fragment:
   - ovhcloud.exchange.ovh
   - ovhcloud.exchange.ovh.platform
   - ovhcloud.exchange.ovh.wait
+  - ovhcloud.exchange.ovh.bulk
   - ovhcloud.exchange.ovh.attributes
 attributes:
   idempotent:
@@ -71,17 +72,6 @@ options:
       - Only with O(state=present).
     type: bool
     default: false
-  parallel:
-    description:
-      - How many write requests run at the same time.
-    type: int
-    default: 8
-  max_requests_per_second:
-    description:
-      - Client-side limit of requests started per second for the writes (and for one-by-one reads, if the API offers
-        no faster read). OVH's fair use is about 60 requests a minute per consumer key, that is V(1).
-      - Unset means no client-side limit. Rate-limited answers (429) are retried after the delay the API asks for.
-    type: float
 notes:
   - A mailbox with a task still running is waited for (up to O(wait_timeout)) before it is written, since the API
     refuses a change to a busy mailbox.
@@ -235,34 +225,27 @@ problems:
   sample: ["ghost@mydomain.ovh: no such mailbox on platform private-zz111111-1"]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._mailbox_connectors import plan_mailbox_connectors
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._runner import run_api_module
 
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._bindings import (
-    apply_plan, bulk_options, plan_account_bindings, run_module)
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import api_argument_spec
+OPTIONS = dict(
+    accounts=dict(type='list', elements='str'),
+    account=dict(type='str'),
+    connector=dict(type='str', required=True),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+    exclusive=dict(type='bool', default=False),
+)
+
+
+def plan(exchange, params):
+    accounts = params['accounts'] if params['account'] is None else [params['account']]
+    return plan_mailbox_connectors(exchange, accounts, params['connector'], state=params['state'],
+                                   exclusive=params['exclusive'])
 
 
 def main():
-    argument_spec = api_argument_spec(
-        accounts=dict(type='list', elements='str'),
-        account=dict(type='str'),
-        connector=dict(type='str', required=True),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-        exclusive=dict(type='bool', default=False),
-        parallel=dict(type='int', default=8),
-        max_requests_per_second=dict(type='float'),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[('accounts', 'account')], required_one_of=[('accounts', 'account')])
-    params = module.params
-    accounts = params['accounts'] if params['account'] is None else [params['account']]
-
-    def work(client):
-        plan = plan_account_bindings(client, accounts, params['connector'], state=params['state'],
-                                     exclusive=params['exclusive'], bulk=bulk_options(params))
-        return apply_plan(module, client, plan, 'mailboxes', 'accounts')
-
-    run_module(module, work)
+    run_api_module(OPTIONS, plan, bulk=True, mutually_exclusive=[('accounts', 'account')],
+                   required_one_of=[('accounts', 'account')])
 
 
 if __name__ == '__main__':

@@ -14,7 +14,7 @@ version_added: 0.1.0
 description:
   - Sets the send connector (SMTP smart host) that new mailboxes of a domain of a Private or Trusted Exchange platform
     get, or resets it to the platform's own outgoing server (connector id V(0)). This is the API's
-    C(changeDefaultSBR) call.
+    C(changeDefaultSBR) call, SBR standing for sender-based routing.
   - The default applies to mailboxes created on the domain B(after) the change. Existing mailboxes keep their
     connector; bind them with M(ovhcloud.exchange.exchange_account_connector). The module says so in RV(note) when
     it sets a default.
@@ -184,34 +184,25 @@ problems:
   sample: ["example.org is not a domain of platform private-zz111111-1 (its domains: guides.ovh, mydomain.ovh)"]
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._mailbox_connectors import plan_domain_defaults
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._runner import run_api_module
 
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._bindings import (
-    DEFAULT_NOTE, apply_plan, bulk_options, plan_domain_defaults, run_module)
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import api_argument_spec
+OPTIONS = dict(
+    domains=dict(type='list', elements='str'),
+    domain=dict(type='str'),
+    connector=dict(type='str'),
+    state=dict(type='str', choices=['present', 'absent'], default='present'),
+)
+
+
+def plan(exchange, params):
+    domains = params['domains'] if params['domain'] is None else [params['domain']]
+    return plan_domain_defaults(exchange, domains, params['connector'], state=params['state'])
 
 
 def main():
-    argument_spec = api_argument_spec(
-        domains=dict(type='list', elements='str'),
-        domain=dict(type='str'),
-        connector=dict(type='str'),
-        state=dict(type='str', choices=['present', 'absent'], default='present'),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[('domains', 'domain')], required_one_of=[('domains', 'domain')],
-                           required_if=[('state', 'present', ('connector',))])
-    params = module.params
-    domains = params['domains'] if params['domain'] is None else [params['domain']]
-
-    def work(client):
-        plan = plan_domain_defaults(client, domains, params['connector'], state=params['state'], bulk=bulk_options(params))
-        result, failure = apply_plan(module, client, plan, 'domains', 'domains')
-        if result['counts']['set']:
-            result['note'] = DEFAULT_NOTE
-        return result, failure
-
-    run_module(module, work)
+    run_api_module(OPTIONS, plan, mutually_exclusive=[('domains', 'domain')], required_one_of=[('domains', 'domain')],
+                   required_if=[('state', 'present', ('connector',))])
 
 
 if __name__ == '__main__':

@@ -171,6 +171,29 @@ connector:
     taskPendingId: 0
     creationDate: "2026-01-05T10:00:00+01:00"
     lastUpdateDate: null
+operation:
+  description:
+    - What the module did to the connector (in check mode, what it would do), for playbooks and roles to act on.
+  returned: always
+  type: str
+  choices: [created, updated, deleted, unchanged]
+  sample: created
+moves:
+  description:
+    - The mailboxes and domains that a deletion with O(force=true) sends back through the platform's own server (in
+      check mode, that it would send back). Empty lists otherwise.
+  returned: always
+  type: dict
+  sample: {"accounts": ["newsletter@mydomain.ovh"], "domains": ["mydomain.ovh"]}
+  contains:
+    accounts:
+      description: Mailboxes, by primary address, that used the connector.
+      type: list
+      elements: str
+    domains:
+      description: Domains whose default for new mailboxes was the connector.
+      type: list
+      elements: str
 id:
   description: Id of the connector; null when absent or not created yet (check mode).
   returned: always
@@ -205,51 +228,36 @@ api_calls:
   sample: {"total": 2, "by_method": {"GET": 2}, "retries": 0}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._connectors import SETTINGS, Wanted, plan_send_connector
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._runner import run_api_module
 
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import (
-    ExchangeClient, OvhApiError, api_argument_spec, require_sdk)
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._connectors import ConnectorError, plan_send_connector
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskError, TaskWaiter
+OPTIONS = dict(
+    name=dict(type="str"),
+    id=dict(type="int"),
+    state=dict(type="str", choices=["present", "absent"], default="present"),
+    smart_host=dict(type="str"),
+    port=dict(type="int"),
+    require_tls=dict(type="bool"),
+    auth_mechanism=dict(type="str", choices=["none", "basicAuth", "basicAuthRequireTLS"]),
+    user=dict(type="str"),
+    password=dict(type="str", no_log=True),
+    update_password=dict(type="str", choices=["always", "on_create"], default="on_create", no_log=False),
+    max_send_size=dict(type="int"),
+    dns_routing=dict(type="bool"),
+    force=dict(type="bool", default=False),
+    allow_unsupported_offer=dict(type="bool", default=False),
+)
+
+
+def plan(exchange, params):
+    return plan_send_connector(exchange, Wanted(
+        name=params["name"], connector_id=params["id"], state=params["state"],
+        settings=dict((option, params[option]) for option in SETTINGS), update_password=params["update_password"],
+        force=params["force"], allow_unsupported_offer=params["allow_unsupported_offer"]))
 
 
 def main():
-    argument_spec = api_argument_spec(
-        name=dict(type="str"),
-        id=dict(type="int"),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        smart_host=dict(type="str"),
-        port=dict(type="int"),
-        require_tls=dict(type="bool"),
-        auth_mechanism=dict(type="str", choices=["none", "basicAuth", "basicAuthRequireTLS"]),
-        user=dict(type="str"),
-        password=dict(type="str", no_log=True),
-        update_password=dict(type="str", choices=["always", "on_create"], default="on_create", no_log=False),
-        max_send_size=dict(type="int"),
-        dns_routing=dict(type="bool"),
-        force=dict(type="bool", default=False),
-        allow_unsupported_offer=dict(type="bool", default=False),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, required_one_of=[["name", "id"]], supports_check_mode=True)
-    require_sdk(module)
-
-    client = plan = None
-    try:
-        client = ExchangeClient(module.params, warn=module.warn)
-        waiter = TaskWaiter(client, module.params["wait_timeout"])
-        plan = plan_send_connector(client, waiter, module.params, module.check_mode)
-        for warning in plan.warnings:
-            module.warn(warning)
-        result = plan.run(module.check_mode, module._diff)
-    except (OvhApiError, ConnectorError, TaskError) as error:
-        details = dict(getattr(error, "details", {}))
-        if isinstance(error, TaskError):
-            details["tasks"] = error.tasks
-        if plan is not None:
-            # A failure half-way through is reported with what was already done.
-            details.update(changed=bool(plan.actions) and not module.check_mode, actions=plan.actions, task_ids=plan.task_ids)
-        module.fail_json(msg=str(error), api_calls=client.api_calls() if client else None, **details)
-    module.exit_json(**result)
+    run_api_module(OPTIONS, plan, required_one_of=[["name", "id"]])
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ author:
 extends_documentation_fragment:
   - ovhcloud.exchange.ovh
   - ovhcloud.exchange.ovh.platform
+  - ovhcloud.exchange.ovh.bulk
   - ovhcloud.exchange.ovh.attributes
 attributes:
   check_mode:
@@ -38,15 +39,20 @@ options:
       - Only this send connector, by display name or by id. An unknown one is an error.
       - Unset lists every connector of the platform.
     type: str
-  parallel:
+  accounts:
     description:
-      - How many read requests may run at the same time, when the API offers no faster read than one per mailbox.
-    type: int
-    default: 8
-  max_requests_per_second:
+      - Mailboxes to look up, by primary address. Each must exist on the platform, or the module fails naming every
+        unknown one (and whether its domain belongs to the platform). Their connectors are in RV(accounts).
+      - Only these mailboxes are read then, so RV(connectors[].accounts) lists the ones among them.
+    type: list
+    elements: str
+  domains:
     description:
-      - Client-side limit of requests started per second for one-by-one reads. Unset means no limit.
-    type: float
+      - Domains to look up. Each must be a domain of the platform, or the module fails naming every unknown one. Their
+        default connectors are in RV(domains).
+      - Only these domains are read then, so RV(connectors[].default_for_domains) lists the ones among them.
+    type: list
+    elements: str
 seealso:
   - module: ovhcloud.exchange.exchange_send_connector
   - module: ovhcloud.exchange.exchange_account_connector
@@ -80,6 +86,12 @@ EXAMPLES = r'''
 - name: Show its mailboxes
   ansible.builtin.debug:
     msg: "{{ relay.connectors[0].accounts }}"
+
+- name: Fail unless these mailboxes and domains exist, and show their connectors
+  ovhcloud.exchange.exchange_send_connector_info:
+    organization: private-zz111111-1
+    accounts: [newsletter@mydomain.ovh]
+    domains: [mydomain.ovh]
 '''
 
 RETURN = r'''
@@ -168,6 +180,18 @@ connectors:
       type: list
       elements: str
       sample: [mydomain.ovh]
+accounts:
+  description: The mailboxes of O(accounts), each with the connector it sends through (id V(0) is the platform's own server).
+  returned: when O(accounts) or O(domains) is given
+  type: list
+  elements: dict
+  sample: [{"account": "newsletter@mydomain.ovh", "connector": {"id": 29, "name": "smtp-relay"}}]
+domains:
+  description: The domains of O(domains), each with its default connector for new mailboxes.
+  returned: when O(accounts) or O(domains) is given
+  type: list
+  elements: dict
+  sample: [{"domain": "mydomain.ovh", "connector": {"id": 0, "name": null}}]
 read_strategy:
   description: How the mailboxes were read (V(object_list), V(batch) or V(single)); V(null) when there was nothing
     to read.
@@ -181,23 +205,22 @@ api_calls:
   sample: {"total": 4, "by_method": {"GET": 4}, "retries": 0}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._connector_info import report_connectors
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._runner import run_api_module
 
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._bindings import (
-    bulk_options, connector_usage, run_module)
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import api_argument_spec
+OPTIONS = dict(
+    connector=dict(type='str'),
+    accounts=dict(type='list', elements='str'),
+    domains=dict(type='list', elements='str'),
+)
+
+
+def plan(exchange, params):
+    return report_connectors(exchange, params['connector'], accounts=params['accounts'], domains=params['domains'])
 
 
 def main():
-    argument_spec = api_argument_spec(
-        wait=False,
-        connector=dict(type='str'),
-        parallel=dict(type='int', default=8),
-        max_requests_per_second=dict(type='float'),
-    )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    run_module(module, lambda client: (connector_usage(client, module.params['connector'],
-                                                       bulk=bulk_options(module.params)), None))
+    run_api_module(OPTIONS, plan, wait=False, bulk=True)
 
 
 if __name__ == '__main__':

@@ -2,8 +2,8 @@
 import json
 import time
 
-ORG = "private-zz111111-1"
-BASE = f"/email/exchange/{ORG}/service/{ORG}"
+from shared_constants import BASE, PLATFORM as ORG
+
 ROUTE = "/email/exchange/{organizationName}/service/{exchangeService}"
 
 

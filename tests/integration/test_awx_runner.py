@@ -7,9 +7,7 @@ import pytest
 import yaml
 
 from testlib import COLLECTIONS, REPO
-
-PLATFORM = "private-zz111111-1"
-BASE = f"/email/exchange/{PLATFORM}/service/{PLATFORM}"
+from shared_constants import BASE
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ import pytest
 if __name__ == "__main__":  # run as a script (to rewrite the doc table): testlib lives one folder up
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bindings_support import ORG, create_connector, platform_state
+from bindings_support import BASE, ORG, create_connector, platform_state
 from testlib import REPO, run_ansible_playbook
 from role_play import ROLE_PLAY, extra_vars_file
 
@@ -39,6 +39,9 @@ class Case:
     fix: str  # what the user should do, for docs/troubleshooting.md
     batch: str = "default"
     what: str = field(default="")
+    # The one write the API itself must refuse (a right the client cannot see before asking), e.g.
+    # "POST /sendConnector -> 403"; every other case must not send any write at all.
+    refused_write: str = ""
 
     @property
     def description(self):
@@ -70,45 +73,46 @@ CASES = [
     # exchange_send_connector -------------------------------------------------------------------------------
     Case("sc-unknown-key", SC, {**NEW, "smart_hots": "x"}, ["smart_hots", "Supported parameters include"],
          "Fix the option's spelling; the message lists the supported options."),
-    Case("sc-port-not-int", SC, {**NEW, "port": "submission"}, ["port", "int"], "Give the port as a number (587)."),
+    Case("sc-port-not-int", SC, {**NEW, "port": "submission"}, ["argument 'port'", "convert to int"], "Give the port as a number (587)."),
     Case("sc-port-too-big", SC, {**NEW, "port": 70000}, ["70000", "65535"], "Use a port from 1 to 65535 (587 or 25)."),
-    Case("sc-port-zero", SC, {**NEW, "port": 0}, ["port", "65535"], "Use a port from 1 to 65535 (587 or 25)."),
-    Case("sc-max-send-size-too-big", SC, {**NEW, "max_send_size": 101}, ["max_send_size", "100"],
+    Case("sc-port-zero", SC, {**NEW, "port": 0}, ["port must be between 1 and 65535", "got 0"], "Use a port from 1 to 65535 (587 or 25)."),
+    Case("sc-max-send-size-too-big", SC, {**NEW, "max_send_size": 101}, ["max_send_size", "between 1 and 100, got 101"],
          "Give max_send_size in MB, from 1 to 100."),
-    Case("sc-max-send-size-zero", SC, {**NEW, "max_send_size": 0}, ["max_send_size", "100"],
+    Case("sc-max-send-size-zero", SC, {**NEW, "max_send_size": 0}, ["max_send_size", "between 1 and 100, got 0"],
          "Give max_send_size in MB, from 1 to 100."),
     Case("sc-auth-mechanism-choice", SC, {**NEW, "auth_mechanism": "login"}, ["auth_mechanism", "basicAuthRequireTLS"],
          "Use none, basicAuth or basicAuthRequireTLS."),
-    Case("sc-basic-auth-without-user", SC, {**NEW, "auth_mechanism": "basicAuth"}, ["basicAuth", "user"],
+    Case("sc-basic-auth-without-user", SC, {**NEW, "auth_mechanism": "basicAuth"}, ["auth_mechanism=basicAuth", "needs user"],
          "Give user and password with basic authentication."),
-    Case("sc-smart-host-space", SC, {**NEW, "smart_host": "smtp relay.example.com"}, ["smtp relay.example.com", "host"],
+    Case("sc-smart-host-space", SC, {**NEW, "smart_host": "smtp relay.example.com"}, ["smtp relay.example.com", "contains a space"],
          "Give the relay's host name without spaces (smtp-relay.example.com)."),
-    Case("sc-smart-host-empty", SC, {**NEW, "smart_host": ""}, ["smart_host"], "Give the relay's host name."),
+    Case("sc-smart-host-empty", SC, {**NEW, "smart_host": ""}, ["smart_host must not be empty"], "Give the relay's host name."),
     Case("sc-create-without-smart-host", SC, {"name": "relay-without-host"}, ["relay-without-host", "smart_host"],
          "Give smart_host to create a connector."),
-    Case("sc-neither-name-nor-id", SC, {"smart_host": "smtp-relay.example.com"}, ["name", "id"],
+    Case("sc-neither-name-nor-id", SC, {"smart_host": "smtp-relay.example.com"}, ["one of the following is required: name, id"],
          "Identify the connector by name (or id)."),
-    Case("sc-negative-id", SC, {"id": -3, "smart_host": "smtp-relay.example.com"}, ["-3", "id"],
+    Case("sc-negative-id", SC, {"id": -3, "smart_host": "smtp-relay.example.com"}, ["id must be a positive connector id", "-3"],
          "Give the id of an existing connector (exchange_send_connector_info lists them)."),
     Case("sc-unknown-id", SC, {"id": 999, "smart_host": "smtp-relay.example.com"}, ["999", "give name without id"],
          "Give the id of an existing connector (exchange_send_connector_info lists them), or a name to create one."),
-    Case("sc-state-choice", SC, {**NEW, "state": "deleted"}, ["state", "absent"], "Use state present or absent."),
+    Case("sc-state-choice", SC, {**NEW, "state": "deleted"}, ["value of state", "got: deleted"], "Use state present or absent."),
     Case("sc-update-password-choice", SC, {**NEW, "update_password": "sometimes"}, ["update_password", "on_create"],
          "Use update_password always or on_create."),
-    Case("sc-wait-timeout-not-int", SC, {**NEW, "wait_timeout": "soon"}, ["wait_timeout", "int"],
+    Case("sc-wait-timeout-not-int", SC, {**NEW, "wait_timeout": "soon"}, ["argument 'wait_timeout'", "convert to int"],
          "Give wait_timeout in seconds."),
     Case("sc-unknown-platform", SC, {**NEW, "organization": "private-zz999999-9"}, ["private-zz999999-9", "GET /email/exchange"],
          "Check organization and service; GET /email/exchange lists the platforms the credentials see."),
     Case("sc-hosted-platform", SC, {**NEW, "organization": "hosted-zz222222-1"}, ["hosted", "allow_unsupported_offer"],
          "Send connectors exist on Private and Trusted Exchange only; use such a platform."),
-    Case("sc-wrong-application-key", SC, {**NEW, "application_key": "not-my-key"}, ["application_key", "consumer key"],
+    Case("sc-wrong-application-key", SC, {**NEW, "application_key": "not-my-key"}, ["This application key is invalid", "check application_key"],
          "Check application_key (OVH_APPLICATION_KEY)."),
-    Case("sc-wrong-application-secret", SC, {**NEW, "application_secret": "not-my-secret"}, ["application_secret", "signature"],
+    Case("sc-wrong-application-secret", SC, {**NEW, "application_secret": "not-my-secret"}, ["Invalid signature", "application_secret"],
          "Check application_secret (OVH_APPLICATION_SECRET)."),
-    Case("sc-wrong-consumer-key", SC, {**NEW, "consumer_key": "not-my-consumer-key"}, ["consumer_key", "create a new one"],
+    Case("sc-wrong-consumer-key", SC, {**NEW, "consumer_key": "not-my-consumer-key"}, ["This credential does not exist", "consumer_key", "create a new one"],
          "Check consumer_key (OVH_CONSUMER_KEY), or create a new one."),
-    Case("sc-consumer-key-without-write-rights", SC, {**NEW, "consumer_key": READONLY}, ["POST", "sendConnector", "grant the consumer key"],
-         "Grant the consumer key the rule the message names (POST /email/exchange/*)."),
+    Case("sc-consumer-key-without-write-rights", SC, {**NEW, "consumer_key": READONLY},
+         ["not allowed to call POST", "/sendConnector", "grant the consumer key"],
+         "Grant the consumer key the rule the message names (POST /email/exchange/*).", refused_write="POST /sendConnector -> 403"),
     Case("sc-endpoint-typo", SC, {**NEW, "endpoint": "ovh-ue"}, ["ovh-ue", "ovh-eu"], "Use ovh-eu, ovh-ca, ovh-us or an https URL."),
     Case("sc-endpoint-http-remote", SC, {**NEW, "endpoint": "http://eu.api.ovh.com/1.0"}, ["http://eu.api.ovh.com/1.0", "https"],
          "Use https (plain http is allowed to a loopback simulator only)."),
@@ -136,25 +140,26 @@ CASES = [
     Case("ac-unknown-connector-id", AC, {"connector": "999", "accounts": ["newsletter@mydomain.ovh"]}, ["999", EXISTING],
          "Use an existing connector's name or id; the message lists them."),
     Case("ac-account-and-accounts", AC, {"connector": EXISTING, "account": "newsletter@mydomain.ovh", "accounts": ["sales@mydomain.ovh"]},
-         ["account", "accounts", "mutually exclusive"], "Give account or accounts, not both."),
-    Case("ac-accounts-not-a-list", AC, {"connector": EXISTING, "accounts": {"newsletter@mydomain.ovh": True}}, ["accounts", "list"],
+         ["mutually exclusive: accounts|account"], "Give account or accounts, not both."),
+    Case("ac-accounts-not-a-list", AC, {"connector": EXISTING, "accounts": {"newsletter@mydomain.ovh": True}}, ["argument 'accounts' is of type dict", "list"],
          "Give accounts as a list of addresses."),
     Case("ac-parallel-zero", AC, {"connector": EXISTING, "accounts": ["newsletter@mydomain.ovh"], "parallel": 0},
          ["parallel", "1 or more"], "Set parallel to 1 or more."),
     Case("ac-negative-rate", AC, {"connector": EXISTING, "accounts": ["newsletter@mydomain.ovh"], "max_requests_per_second": -1},
          ["max_requests_per_second", "leave it unset"], "Give a rate above 0, or leave it unset."),
     Case("ac-exclusive-with-absent", AC, {"connector": EXISTING, "accounts": ["newsletter@mydomain.ovh"], "exclusive": True,
-                                          "state": "absent"}, ["exclusive", "state=present"], "Use exclusive with state=present only."),
+                                          "state": "absent"}, ["exclusive=true goes with state=present only"], "Use exclusive with state=present only."),
     Case("ac-consumer-key-without-write-rights", AC, {"connector": EXISTING, "accounts": ["newsletter@mydomain.ovh"],
-                                                      "consumer_key": READONLY}, ["PUT", "grant the consumer key"],
-         "Grant the consumer key PUT on /email/exchange/*."),
+                                                      "consumer_key": READONLY},
+         ["not allowed to call PUT", "/account/newsletter%40mydomain.ovh", "grant the consumer key"],
+         "Grant the consumer key PUT on /email/exchange/*.", refused_write="PUT /account/newsletter@mydomain.ovh -> 403"),
     Case("ac-ten-thousand-with-one-bad", AC, {"connector": EXISTING, "accounts": TEN_THOUSAND},
          ["user07001@mydomian.ovh", "its domains"], "Fix the one entry the message names; nothing else was changed.",
          batch="ten-thousand", what="10,000 mailboxes with one bad entry"),
     # exchange_domain_default_sbr ---------------------------------------------------------------------------
     Case("ds-unknown-domain", DS, {"connector": EXISTING, "domains": ["nodomain.example"]}, ["nodomain.example", "its domains"],
          "Use one of the platform's domains; the message lists them."),
-    Case("ds-present-without-connector", DS, {"domains": ["guides.ovh"]}, ["connector", "state is present"],
+    Case("ds-present-without-connector", DS, {"domains": ["guides.ovh"]}, ["state is present", "missing: connector"],
          "Give connector with state=present."),
     Case("ds-unknown-connector", DS, {"connector": "ghost-relay", "domains": ["guides.ovh"]}, ["ghost-relay", EXISTING],
          "Use an existing connector's name or id."),
@@ -165,18 +170,20 @@ CASES = [
     Case("info-unknown-platform", INFO, {"organization": "private-zz999999-9"}, ["private-zz999999-9", "GET /email/exchange"],
          "Check organization and service."),
     # exchange_smarthost_check ------------------------------------------------------------------------------
-    Case("check-smart-host-space", CHECK, {"smart_host": "smtp relay.example.com"}, ["smtp relay.example.com", "host"],
+    Case("check-smart-host-space", CHECK, {"smart_host": "smtp relay.example.com"}, ["smtp relay.example.com", "unknown_host"],
          "Give the relay's host name without spaces."),
-    Case("check-port-out-of-range", CHECK, {"smart_host": "smtp-relay.example.com", "port": 0}, ["port", "65535"],
+    Case("check-port-out-of-range", CHECK, {"smart_host": "smtp-relay.example.com", "port": 0}, ["port must be between 1 and 65535", "not 0"],
          "Use a port from 1 to 65535."),
     # the send_connector role -------------------------------------------------------------------------------
-    Case("role-misspelled-key", ROLE, role_vars([relay(smart_hots="x")]), ["smart_hots"], "Fix the key's spelling (see meta/argument_specs.yml)."),
-    Case("role-port-not-int", ROLE, role_vars([relay(port="submission")]), ["port", "int"], "Give the port as a number."),
-    Case("role-state-choice", ROLE, role_vars([relay(state="deleted")]), ["state", "absent"], "Use state present or absent."),
+    Case("role-misspelled-key", ROLE, role_vars([relay(smart_hots="x")]),
+         ["send_connector_connectors.smart_hots"], "Fix the key's spelling (see meta/argument_specs.yml)."),
+    Case("role-port-not-int", ROLE, role_vars([relay(port="submission")]),
+         ["argument 'port'", "send_connector_connectors", "convert to int"], "Give the port as a number."),
+    Case("role-state-choice", ROLE, role_vars([relay(state="deleted")]), ["value of state", "got: deleted"], "Use state present or absent."),
     Case("role-connectors-not-a-list", ROLE, role_vars(send_connector_connectors="relay"), ["send_connector_connectors", "dict"],
          "Give send_connector_connectors as a list of connectors (mappings)."),
     Case("role-missing-organization", ROLE, {"send_connector_connectors": [relay()], "send_connector_platform_mailboxes": []},
-         ["send_connector_organization"],
+         ["missing required arguments: send_connector_organization"],
          "Set send_connector_organization to the platform name."),
     Case("role-unknown-platform", ROLE, role_vars(send_connector_organization="private-zz999999-9"),
          ["private-zz999999-9", "GET /email/exchange"], "Check send_connector_organization."),
@@ -184,7 +191,7 @@ CASES = [
          "Merge the entries: the name is a connector's identity."),
     Case("role-mailbox-in-two-places", ROLE, role_vars([relay()], send_connector_platform_mailboxes=["newsletter@mydomain.ovh"]),
          ["newsletter@mydomain.ovh", "more than once"], "Keep each mailbox in one place."),
-    Case("role-no-smart-host", ROLE, role_vars([{"name": "bad-input-relay", "mailboxes": []}]), ["bad-input-relay", "smart_host"],
+    Case("role-no-smart-host", ROLE, role_vars([{"name": "bad-input-relay", "mailboxes": []}]), ["bad-input-relay", "no smart_host"],
          "Give smart_host to every connector with state present."),
     Case("role-unknown-mailbox", ROLE, role_vars([relay(mailboxes=["newsletter@mydomain.ovh", "nobody@mydomain.ovh"])]),
          ["nobody@mydomain.ovh", "no such mailbox"], "Check the address."),
@@ -192,11 +199,20 @@ CASES = [
          "Use the mailbox's primary address exactly."),
     Case("role-unknown-default-domain", ROLE, role_vars([relay(default_for_domains=["nodomain.example"])]),
          ["nodomain.example", "its domains"], "Use one of the platform's domains."),
-    Case("role-smart-host-space", ROLE, role_vars([relay(smart_host="smtp relay.example.com")]), ["smtp relay.example.com", "host"],
+    Case("role-smart-host-space", ROLE, role_vars([relay(smart_host="smtp relay.example.com")]), ["smtp relay.example.com", "contains a space"],
          "Give the relay's host name without spaces."),
-    Case("role-max-send-size-zero", ROLE, role_vars([relay(max_send_size=0)]), ["max_send_size", "100"], "Give max_send_size from 1 to 100."),
-    Case("role-consumer-key-without-write-rights", ROLE, role_vars(send_connector_consumer_key=READONLY), ["POST", "grant the consumer key"],
-         "Grant the consumer key write rules on /email/exchange/*."),
+    Case("role-max-send-size-zero", ROLE, role_vars([relay(max_send_size=0)]),
+         ["max_send_size", "between 1 and 100, got 0"], "Give max_send_size from 1 to 100."),
+    Case("role-later-connector-bad-size", ROLE, role_vars([relay(name="first-relay"), relay(name="second-relay", mailboxes=[], max_send_size=0)]),
+         ["second-relay", "max_send_size"], "Fix the entry the message names; the role checks every entry before its first write.",
+         what="two connectors, only the second one bad (max_send_size 0): nothing is written, not even the first"),
+    Case("role-later-connector-basic-auth-without-user", ROLE,
+         role_vars([relay(name="first-relay"), relay(name="second-relay", mailboxes=[], auth_mechanism="basicAuth", password="x")]),
+         ["second-relay", "needs user"], "Give user and password with basic authentication.",
+         what="two connectors, only the second one bad (basicAuth without user): nothing is written"),
+    Case("role-consumer-key-without-write-rights", ROLE, role_vars(send_connector_consumer_key=READONLY),
+         ["not allowed to call POST", "/sendConnector", "grant the consumer key"],
+         "Grant the consumer key write rules on /email/exchange/*.", refused_write="POST /sendConnector -> 403"),
     Case("role-endpoint-typo", ROLE, role_vars(send_connector_endpoint="ovh-ue"), ["ovh-ue", "ovh-eu"],
          "Use ovh-eu, ovh-ca, ovh-us or an https URL."),
 ]
@@ -247,9 +263,25 @@ def failure_text(case, run):
     return record["result"].get("msg", "") + traceback
 
 
-def applied_writes(log):
-    return [f"{r['method']} {r['path']} -> {r['status']}" for r in log
-            if r["method"] in WRITES and isinstance(r["status"], int) and r["status"] < 400]
+def writes_by_case(cases, run, log):
+    """{case id: [write requests the simulator received while that case ran]}, accepted or refused.
+
+    Each case ends with one recorded result ("case <id>", stamped with the time it arrived); a write
+    belongs to the first case whose result arrived after it.
+    """
+    ends = []
+    for case in cases:
+        records = [r for r in run.results if r["task"] == f"case {case.id}"]
+        ends.append((records[-1]["time"] if records else float("inf"), case.id))
+    ends.sort()
+    found = {case.id: [] for case in cases}
+    for request in log:
+        if request["method"] not in WRITES:
+            continue
+        owner = next((case_id for end, case_id in ends if request["time"] <= end), "after the last case")
+        path = request["path"].split(BASE, 1)[-1]
+        found.setdefault(owner, []).append(f"{request['method']} {path} -> {request['status']}")
+    return found
 
 
 @pytest.mark.parametrize("batch", sorted({case.batch for case in CASES}))
@@ -259,7 +291,7 @@ def test_bad_input_fails_clearly_and_writes_nothing(sim, tmp_path, batch):
         sim.reset(accounts=10000)
     create_connector(sim, EXISTING)
     state_before = sim.state()
-    log_start = len(sim.requests())
+    writes_before, log_start = sim.stats()["writes"], len(sim.requests())
 
     run = run_ansible_playbook(batch_playbook(cases), tmp_path, env=sim.env)
 
@@ -272,10 +304,17 @@ def test_bad_input_fails_clearly_and_writes_nothing(sim, tmp_path, batch):
             missing.append("(and it holds a traceback)")
         if missing:
             problems.append(f"{case.id}: message lacks {missing}: {text[:600]}")
-    writes = applied_writes(sim.requests()[log_start:])
-    if writes:
-        problems.append(f"writes were applied: {writes}")
+    # Every write the simulator received counts, refused ones too: a case whose bad value only the API
+    # refuses (the module's own check removed) writes once and fails here.
+    log = sim.requests()[log_start:]
+    allowed = {case.id: [case.refused_write] if case.refused_write else [] for case in cases}
+    problems += [f"{case_id}: the simulator received writes {writes}, expected {allowed.get(case_id, [])}"
+                 for case_id, writes in writes_by_case(cases, run, log).items() if writes != allowed.get(case_id, [])]
+    received = sim.stats()["writes"] - writes_before
+    if received != sum(len(writes) for writes in allowed.values()) and not problems:
+        problems.append(f"the simulator counted {received} writes; the request log shows {log}")
     assert not problems, "\n".join(problems)
+    assert received == sum(len(writes) for writes in allowed.values())
     assert sim.state() == state_before
 
 
@@ -289,7 +328,7 @@ def test_minimal_valid_role_input_is_accepted(sim, tmp_path):
 
 
 def test_catalogue_is_large_and_unique():
-    assert len(CASES) >= 40
+    assert len(CASES) == 69  # a case lost or added by mistake changes this count
     assert len({case.id for case in CASES}) == len(CASES)
     assert {case.target for case in CASES} == {SC, AC, DS, INFO, CHECK, ROLE}
 

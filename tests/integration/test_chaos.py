@@ -8,7 +8,6 @@ says, everything else as it was, and a rerun (faults off) changes nothing and wr
 from __future__ import annotations
 
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -127,51 +126,119 @@ def describe(runs):
     return "\n---\n".join(run.stdout[-2500:] for run in runs)
 
 
+WRITES = ("POST", "PUT", "DELETE")
+AMBIGUOUS_CREATE = {"fault": "reset_after", "method": "POST", "path": "/sendConnector"}
+
+
+def faulted_writes(log):
+    """[(fault, method, route)] of the write requests a fault hit."""
+    return [(r["fault"], r["method"], r["route"]) for r in log if r["fault"] and r["method"] in WRITES]
+
+
+def converged_now(sim, before):
+    try:
+        assert_converged(sim, before)
+    except AssertionError:
+        return False
+    return True
+
+
+def start_play(sim, tmp_path, name):
+    """ansible-playbook in the background, in its own session (a kill takes its module processes too)."""
+    play = tmp_path / f"{name}.yml"
+    play.write_text(PLAY)
+    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(play),
+               "-e", vars_file(tmp_path)]
+    env = ansible_env({**sim.env, "RECORD_RESULTS_FILE": str(tmp_path / f"{name}.jsonl")})
+    return subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+
+
+def wait_for(condition, proc, what, timeout=120):
+    """Poll `condition()` until true while `proc` runs; fails if the run ended first (nothing was interrupted)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if proc.poll() is not None:
+            raise AssertionError(f"the run ended (rc={proc.returncode}) before {what}:\n{proc.stdout.read()[-2500:]}")
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def test_converges_through_random_api_faults(chaos_sim, platform, tmp_path):
-    chaos_sim.set_faults(**FAULTS, seed=8)
+    # The scripted fault makes the first connector creation ambiguous: applied, but its answer lost.
+    chaos_sim.set_faults(**FAULTS, seed=8, script=[AMBIGUOUS_CREATE])
     runs = converge(chaos_sim, tmp_path)
-    faults = chaos_sim.stats()["faults"]
+    faults, log = chaos_sim.stats()["faults"], chaos_sim.requests()
     assert runs[-1].rc == 0, f"not converged in 3 runs:\n{describe(runs)}"
     assert sum(faults.values()) > 0, "no fault was injected: the test proves nothing"
+    hit = faulted_writes(log)
+    assert ("reset_after", "POST", "/email/exchange/{organizationName}/service/{exchangeService}/sendConnector") in hit, hit
+    assert {fault for fault, dummy_method, dummy_route in hit} - {"reset_after"}, f"only the scripted fault hit a write: {hit}"
     chaos_sim.set_faults(rates={key: 0 for key in FAULTS if key != "retry_after"})
-    assert_converged(chaos_sim, platform)
+    assert_converged(chaos_sim, platform)  # among others: one connector per name despite the lost answer
     assert_rerun_changes_nothing(chaos_sim, tmp_path)
 
 
 def test_converges_after_runs_killed_mid_way(chaos_sim, platform, tmp_path):
-    rng = random.Random(20260808)
-    record = tmp_path / "killed-results.jsonl"
-    command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local",
-               str(tmp_path / "killed.yml"), "-e", vars_file(tmp_path)]
-    (tmp_path / "killed.yml").write_text(PLAY)
     kills = []
-    for delay in sorted(rng.uniform(1.5, 12.0) for dummy_kill in range(3)):
-        # A new session, so that the kill takes the module processes too: as if the controller died.
-        proc = subprocess.Popen(command, env=ansible_env({**chaos_sim.env, "RECORD_RESULTS_FILE": str(record)}), cwd=REPO,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(delay)
-        finished = proc.poll() is not None
-        if not finished:
+    # First kill at the first write, the second once a run has made several writes (bindings under way).
+    for name, writes_needed in (("killed-at-first-write", 1), ("killed-mid-way", 6)):
+        writes_at_start = chaos_sim.stats()["writes"]
+        proc = start_play(chaos_sim, tmp_path, name)
+        try:
+            wait_for(lambda: chaos_sim.stats()["writes"] - writes_at_start >= writes_needed, proc,
+                     f"{writes_needed} writes of run {name}")
+            converged = converged_now(chaos_sim, platform)
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        kills.append((round(delay, 1), chaos_sim.stats()["writes"], "finished first" if finished else "killed"))
-    assert any(kill[-1] == "killed" for kill in kills), f"no run was killed mid-way: {kills}"
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        kills.append((name, chaos_sim.stats()["writes"] - writes_at_start, proc.returncode, converged))
+    # Each run was killed by the signal (not finished), after writing, before the platform converged.
+    assert [(rc, converged) for dummy_name, dummy_writes, rc, converged in kills] == [(-signal.SIGKILL, False)] * 2, kills
+    assert all(writes >= needed for (dummy, writes, dummy_rc, dummy_c), needed in zip(kills, (1, 6))), kills
     runs = converge(chaos_sim, tmp_path, runs=1)
     assert runs[-1].rc == 0, f"kills {kills}:\n{describe(runs)}"
     assert_converged(chaos_sim, platform)
     assert_rerun_changes_nothing(chaos_sim, tmp_path)
 
 
-def test_converges_across_simulator_restarts(chaos_sim, platform, tmp_path):
+def test_converges_across_a_simulator_restart_during_a_run(chaos_sim, platform, tmp_path):
     chaos_sim.set_faults(**FAULTS, seed=3)
-    first = run_ansible_playbook(PLAY, tmp_path, env=chaos_sim.env, args=("-e", vars_file(tmp_path)))
-    chaos_sim.restart()  # from the state file; faults are back to none
-    runs = [first]
-    if first.rc != 0:
-        chaos_sim.set_faults(**FAULTS, seed=4)
-        runs += converge(chaos_sim, tmp_path, runs=2)
-    assert runs[-1].rc == 0, describe(runs)
-    chaos_sim.restart()
+    proc = start_play(chaos_sim, tmp_path, "restarted-under-it")
+    try:
+        wait_for(lambda: chaos_sim.stats()["writes"] >= 3, proc, "the run's third write")
+        connectors_before = {c["id"]: c["displayName"] for c in services(chaos_sim.state())[(ORG, ORG)]["connectors"].values()}
+        in_flight = proc.poll() is None
+        chaos_sim.restart()  # from the state file; faults are back to none; the run is still going
+        output, dummy = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert in_flight, "the run ended before the simulator restarted: the restart interrupted nothing"
+    # The state file kept what the run had done before the restart.
+    kept = services(chaos_sim.state())[(ORG, ORG)]["connectors"]
+    assert {key: value for key, value in connectors_before.items() if key in {c["id"] for c in kept.values()}} == \
+        connectors_before, (connectors_before, kept)
+    runs = [] if proc.returncode == 0 else converge(chaos_sim, tmp_path, runs=2)
+    assert not runs or runs[-1].rc == 0, output[-2500:] + describe(runs)
     chaos_sim.set_faults(rates={key: 0 for key in FAULTS if key != "retry_after"})
+    assert_converged(chaos_sim, platform)
+    assert_rerun_changes_nothing(chaos_sim, tmp_path)
+
+
+def test_two_runs_at_once_make_one_connector_per_name(chaos_sim, platform, tmp_path):
+    procs = [start_play(chaos_sim, tmp_path, f"concurrent-{number}") for number in (1, 2)]
+    outputs = [proc.communicate(timeout=600)[0] for proc in procs]
+    # Whatever each run reports (one may trip on the other's pending task), the platform never holds a
+    # duplicate; a rerun then converges it.
+    names = sorted(c["displayName"] for c in services(chaos_sim.state())[(ORG, ORG)]["connectors"].values())
+    assert names == sorted([OTHER, "relay-a", "relay-b"]), (names, [o[-2000:] for o in outputs])
+    runs = converge(chaos_sim, tmp_path, runs=2)
+    assert runs[-1].rc == 0, describe(runs)
     assert_converged(chaos_sim, platform)
     assert_rerun_changes_nothing(chaos_sim, tmp_path)

@@ -9,10 +9,10 @@ import pytest
 from ovh_api_sim.seed import load_seed
 
 from testlib import REPO
+from shared_constants import PLATFORM
 
 pytestmark = pytest.mark.integration
 
-PLATFORM = "private-zz111111-1"
 INVENTORY = str(REPO / "playbooks" / "inventory")
 APPLY = REPO / "playbooks" / "send_connector.yml"
 REMOVE = REPO / "playbooks" / "remove_send_connector.yml"

@@ -6,10 +6,35 @@ from __future__ import annotations
 
 import pytest
 
+from bindings_support import account_connectors, domain_defaults, platform_state
+from shared_constants import PLATFORM as PLATFORM_NAME
+
 pytestmark = pytest.mark.integration
 
-PLATFORM = {"organization": "private-zz111111-1"}
+PLATFORM = {"organization": PLATFORM_NAME}
 CONNECTOR = {"name": "contract-relay", "smart_host": "relay.example.com", "port": 587, "require_tls": True}
+
+
+def relay_id(sim):
+    return next((c["id"] for c in platform_state(sim)["connectors"].values() if c["displayName"] == "contract-relay"), None)
+
+
+def connector_as_asked(sim):
+    [connector] = platform_state(sim)["connectors"].values()
+    return (connector["displayName"], connector["smartHost"], connector["port"], connector["requireTLS"],
+            connector["state"]) == ("contract-relay", "relay.example.com", 587, True, "ok")
+
+
+# What the simulator must hold after the first call of each case (the outcome, not the `changed` flag).
+CONVERGED = {
+    "create-connector": connector_as_asked,
+    "bind": lambda sim: sorted(a for a, c in account_connectors(sim).items() if c) == sorted(
+        ["newsletter@mydomain.ovh", "sales@mydomain.ovh"]) and set(account_connectors(sim).values()) == {0, relay_id(sim)},
+    "bind-to-platform-server": lambda sim: relay_id(sim) and set(account_connectors(sim).values()) == {0},
+    "domain-default": lambda sim: domain_defaults(sim) == {"guides.ovh": relay_id(sim), "mydomain.ovh": 0},
+    "delete-with-force": lambda sim: platform_state(sim)["connectors"] == {} and set(domain_defaults(sim).values()) == {0},
+}
+IDS = list(CONVERGED)
 
 # (module, options, setup calls made first); each entry converges something, then must be idempotent.
 CASES = [
@@ -25,20 +50,21 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("module, options, setup", CASES,
-                         ids=["create-connector", "bind", "bind-to-platform-server", "domain-default", "delete-with-force"])
-def test_second_call_changes_nothing_and_writes_nothing(call_module, sim, module, options, setup):
+@pytest.mark.parametrize("case, module, options, setup", [(name, *case) for name, case in zip(IDS, CASES)], ids=IDS)
+def test_second_call_changes_nothing_and_writes_nothing(call_module, sim, case, module, options, setup):
     for setup_module, setup_options in setup:
         assert not call_module(setup_module, **PLATFORM, **setup_options).get("failed")
     first = call_module(module, **PLATFORM, **options)
     assert not first.get("failed"), first.get("msg")
     assert first["changed"] is True
+    assert CONVERGED[case](sim), f"the first call did not converge the simulator: {platform_state(sim)}"
 
-    writes = sim.stats()["writes"]
+    writes, state = sim.stats()["writes"], platform_state(sim)
     second = call_module(module, **PLATFORM, **options)
     assert not second.get("failed"), second.get("msg")
     assert second["changed"] is False
     assert sim.stats()["writes"] == writes
+    assert platform_state(sim) == state
 
 
 def test_info_module_is_read_only_and_sees_every_binding(call_module, sim):
@@ -53,3 +79,4 @@ def test_info_module_is_read_only_and_sees_every_binding(call_module, sim):
     [connector] = info["connectors"]
     assert connector["id"] == created["id"]
     assert "sales@mydomain.ovh" in str(connector)
+    assert account_connectors(sim)["sales@mydomain.ovh"] == created["id"]

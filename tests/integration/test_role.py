@@ -8,9 +8,9 @@ import pytest
 
 from testlib import REPO
 from smtp_servers import PASSWORD, USER, ThrowawayCA, received_no_password, smtp_server
+from role_play import ROLE_PLAY
+from shared_constants import BASE, PLATFORM
 
-PLATFORM = "private-zz111111-1"
-BASE = f"/email/exchange/{PLATFORM}/service/{PLATFORM}"
 INVENTORY = str(REPO / "playbooks" / "inventory")
 APPLY = REPO / "playbooks" / "send_connector.yml"
 REMOVE = REPO / "playbooks" / "remove_send_connector.yml"
@@ -191,3 +191,63 @@ def test_preflight_refuses_a_port_that_is_not_smtp(sim, run_playbook, tmp_path):
     assert f"port {relay.port} is not an SMTP port" in run.stdout, run.stdout
     assert bytes(relay.received) == b""
     assert sim.stats()["writes"] == 0
+def role_run(run_playbook, tmp_path, variables, *args):
+    """The role alone (no inventory defaults) with `variables`; returns the run."""
+    return run_playbook(ROLE_PLAY, "-e", extra_vars(tmp_path, {"send_connector_organization": PLATFORM, **variables}), *args)
+
+
+def summary(run):
+    return run.task("Report what changed, per connector")["msg"]
+
+
+MINIMAL_INPUTS = {
+    "no-connectors": ({"send_connector_connectors": []}, ["nothing was asked"]),
+    "only-platform-mailboxes": ({"send_connector_platform_mailboxes": ["contact@mydomain.ovh"]},
+                                ["platform's own server: 0 mailboxes moved back, 1 already there"]),
+    "only-absent-connectors": ({"send_connector_connectors": [{"name": "gone-relay", "state": "absent"}]},
+                               ["connector 'gone-relay': already absent"]),
+}
+
+
+@pytest.mark.parametrize("variables, expected", MINIMAL_INPUTS.values(), ids=MINIMAL_INPUTS.keys())
+@pytest.mark.parametrize("check", [False, True], ids=["run", "check"])
+def test_minimal_input_changes_nothing_and_says_so(sim, run_playbook, tmp_path, variables, expected, check):
+    run = role_run(run_playbook, tmp_path, variables, *(["--check"] if check else []))
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.changed_tasks == []
+    lines = summary(run)
+    assert [line for line in lines if any(words in line for words in expected)], lines
+    assert sim.stats()["writes"] == 0
+    assert connectors(sim) == []
+    assert binding(sim, "contact@mydomain.ovh") in (0, None)
+
+
+def test_a_connector_without_mailboxes_is_created_then_left_alone(sim, run_playbook, tmp_path):
+    variables = {"send_connector_connectors": [{"name": "bare-relay", "smart_host": "smtp-relay.example.com"}]}
+    first = role_run(run_playbook, tmp_path, variables)
+    assert first.rc == 0, first.stdout + first.stderr
+    [connector] = connectors(sim)
+    assert (connector["displayName"], connector["smartHost"]) == ("bare-relay", "smtp-relay.example.com")
+    assert summary(first) == [f"connector 'bare-relay' (id {connector['id']}): created"]
+
+    writes, requests = sim.stats()["writes"], len(sim.requests())
+    second = role_run(run_playbook, tmp_path, variables)
+    assert second.rc == 0, second.stdout + second.stderr
+    assert second.changed_tasks == []
+    assert sim.stats()["writes"] == writes
+    # One read: the connector list (no mailbox nor domain to check, nothing to bind).
+    assert len(sim.requests()) - requests == 1
+    assert summary(second) == [f"connector 'bare-relay' (id {connector['id']}): unchanged"]
+
+
+def test_the_pre_write_check_only_reads(sim, run_playbook, tmp_path):
+    """An unknown mailbox stops the role at its read-only check: nothing is created, nothing written."""
+    variables = {"send_connector_connectors": [{"name": "relay", "smart_host": "smtp-relay.example.com",
+                                                "mailboxes": ["newsletter@mydomain.ovh", "ghost@mydomain.ovh"],
+                                                "default_for_domains": ["nowhere.example"]}]}
+    run = role_run(run_playbook, tmp_path, variables)
+    assert run.rc != 0
+    failed = run.task("Check that every listed mailbox and domain exists on the platform")
+    assert "ghost@mydomain.ovh: no such mailbox" in failed["msg"] and "nowhere.example is not a domain" in failed["msg"]
+    assert sim.stats()["writes"] == 0 and connectors(sim) == []
+    assert {r["method"] for r in sim.requests()} == {"GET"}

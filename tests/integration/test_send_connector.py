@@ -193,13 +193,13 @@ def test_a_fault_during_create_still_gives_exactly_one_connector(sim, run_playbo
 def test_random_faults_still_give_exactly_one_connector(sim, run_playbook):
     sim.set_faults(**{"500": 0.15, "502": 0.1, "429": 0.15, "reset": 0.1, "retry_after": 0.1, "seed": 7})
     run, result = run_one(run_playbook, RELAY)
+    faults = sim.stats()["faults"]
     sim.set_faults(**{"500": 0, "502": 0, "429": 0, "reset": 0})
-    names = [c["displayName"] for c in connectors(sim)]
-    assert names.count("relay") <= 1
-    if run.rc == 0:
-        assert names == ["relay"]
-    else:  # out of retries: said so clearly, never a traceback
-        assert "Traceback" not in result.get("msg", "") and result["msg"]
+    # With this seed the retries absorb every fault (one outcome, asserted: no branch that never runs).
+    assert sum(faults.values()) > 0, "no fault was injected: the test proves nothing"
+    assert run.rc == 0, run.stdout[-3000:]
+    assert [c["displayName"] for c in connectors(sim)] == ["relay"]
+    assert result["id"] == connectors(sim)[0]["id"]
     run, result = run_one(run_playbook, RELAY)
     assert run.rc == 0, run.stdout
     assert [c["displayName"] for c in connectors(sim)] == ["relay"]

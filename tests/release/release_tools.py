@@ -18,9 +18,12 @@ ARTIFACT_NAME = f"{GALAXY['namespace']}-{GALAXY['name']}-{GALAXY['version']}.tar
 # What must never ship, created in the copy that gets built so that build_ignore is really exercised.
 DECOYS = (
     ".venv/bin/python",
+    ".venv-core2.21-py3.12/bin/python",
+    ".venv-nox/bin/nox",
     ".collections/ansible_collections/README",
     "collections/ansible_collections/README",
     ".ansible/tmp/file",
+    ".nox/extra-checks/bin/python",
     "tests/output/junit/result.xml",
     "tests/simulator/state.json",
     "tests/simulator/state-demo.json",

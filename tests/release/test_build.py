@@ -20,13 +20,15 @@ def test_the_artifact_holds_what_users_need(members, artifact_source):
     modules = [f"plugins/modules/{name}.py" for name in module_names(artifact_source)]
     roles = [f"roles/{name}/tasks/main.yml" for name in role_names(artifact_source)]
     required = ["MANIFEST.json", "FILES.json", "README.md", "meta/runtime.yml", "docs", "CHANGELOG.md",
-                "meta/execution-environment.yml", "meta/ee-requirements.txt", *modules, *roles]
+                "meta/execution-environment.yml", "meta/ee-requirements.txt", *modules, *roles,
+                # The licence text, as galaxy.yml's GPL-3.0-or-later requires it to travel with the code.
+                "COPYING", "LICENSES/GPL-3.0-or-later.txt"]
     missing = [path for path in required if path not in members]
     assert not missing, f"missing from {ARTIFACT_NAME}: {missing}"
 
 
 def test_the_artifact_leaves_out_environments_caches_output_and_state(members):
-    never = (".venv/", ".collections/", "collections/", "build/", ".ansible/", ".pytest_cache/", ".git/",
+    never = (".venv/", ".collections/", "collections/", "build/", ".ansible/", ".nox/", ".pytest_cache/", ".git/",
              "tests/output/", "docs/site/")
     shipped = sorted(m for m in members
                      if m in DECOYS or m.startswith(never) or "__pycache__" in m

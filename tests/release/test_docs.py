@@ -31,6 +31,13 @@ def test_every_module_has_a_page(site):
     assert all(f"{name}_module.html" in index for name in names)
 
 
+def test_every_inventory_plugin_has_a_page(site):
+    names = sorted(p.stem for p in (REPO / "plugins" / "inventory").glob("*.py") if not p.stem.startswith("_"))
+    assert names, "no inventory plugin in plugins/inventory"
+    missing = [name for name in names if not (site / COLLECTION_PAGES / f"{name}_inventory.html").is_file()]
+    assert not missing, f"inventory plugins without a page: {missing}"
+
+
 def test_every_role_has_a_page(site):
     missing = [name for name in role_names() if not (site / COLLECTION_PAGES / f"{name}_role.html").is_file()]
     assert not missing, f"roles without a page (is meta/argument_specs.yml there?): {missing}"

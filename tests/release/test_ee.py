@@ -40,6 +40,9 @@ def test_ansible_builder_create_makes_a_context_with_the_collection(artifact, tm
     assert definition["version"] == 3
     deps = definition["dependencies"]
     assert "ansible_core" in deps and "ansible_runner" in deps
+    # The Python of AAP's execution environments, and an ansible-core that is maintained on it.
+    assert deps["python_interpreter"]["python_path"] == "/usr/bin/python3.12"
+    assert deps["ansible_core"]["package_pip"] == "ansible-core>=2.20"
     galaxy = yaml.safe_load((REPO / deps["galaxy"]).read_text())
     tarballs = [c["name"] for c in galaxy["collections"] if c.get("type") == "file"]
     assert tarballs == [f"collections/{ARTIFACT_NAME}"], (
@@ -62,3 +65,4 @@ def test_ansible_builder_create_makes_a_context_with_the_collection(artifact, tm
     requirements = yaml.safe_load((context / "_build" / "requirements.yml").read_text())
     assert requirements["collections"][0]["name"] == f"collections/{ARTIFACT_NAME}"
     assert "ansible-core" in containerfile or "ANSIBLE_INSTALL_REFS" in containerfile
+    assert 'ARG PYCMD="/usr/bin/python3.12"' in containerfile and 'ARG PYPKG="python3.12"' in containerfile

@@ -1,4 +1,7 @@
 """meta/runtime.yml's `ovh` action group lists exactly the modules that take the OVH credential options."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import re
 from pathlib import Path
 

@@ -1,4 +1,7 @@
 """Received-header analysis on real-world header shapes, and exchange_mail_route through its main()."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import html
 import re
 
@@ -16,7 +19,7 @@ from ansible_collections.ovhcloud.exchange.plugins.modules import exchange_mail_
 from ansible_collections.ovhcloud.exchange.tests.unit.module_runner import run_module
 from ansible.errors import AnsibleFilterError
 
-from testlib import shared_file
+from ansible_collections.ovhcloud.exchange.tests.testlib import shared_file
 
 
 def guide_sample():

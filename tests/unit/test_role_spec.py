@@ -1,9 +1,11 @@
 """The role's argument spec and its defaults agree: Ansible validates with one and runs with the other."""
-from __future__ import annotations
+from __future__ import (absolute_import, annotations, division, print_function)
+__metaclass__ = type
+
 
 import yaml
 
-from testlib import REPO
+from ansible_collections.ovhcloud.exchange.tests.testlib import REPO
 
 ROLE = REPO / "roles" / "send_connector"
 

@@ -1,4 +1,7 @@
 """parse_smart_host: one host name or one IP address, with the fix in every refusal (issue 15 item 1)."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import pytest
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._smart_host import (

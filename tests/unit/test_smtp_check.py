@@ -3,6 +3,9 @@
 The SMTP conversations themselves run against real servers in tests/integration/test_smarthost_check.py;
 here the module runs for real against a closed loopback port, which needs no server.
 """
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import socket
 
 import pytest

@@ -13,6 +13,7 @@ requirements: [enable in configuration]
 
 import json
 import os
+import time
 
 from ansible.plugins.callback import CallbackBase
 
@@ -34,6 +35,7 @@ class CallbackModule(CallbackBase):
             "host": result._host.get_name(),
             "status": status,
             "result": result._result,
+            "time": time.time(),  # when the result arrived: tests tie the simulator's request log to tasks
         }
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(entry, default=str) + "\n")

@@ -1,12 +1,16 @@
 """_bulk.py: each read strategy and each fallback, with the exact requests expected."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import threading
+from urllib.parse import quote
 
 import pytest
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bulk
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import OvhApiError
-
-from fake_ovh_sdk import BASE, BATCH, Expect, fake_client, paged
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import OvhApiError
+from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import (
+    BASE, BATCH, expect, fake_client, paged)
 
 
 def account(address, connector=0):
@@ -14,14 +18,14 @@ def account(address, connector=0):
 
 
 def read_accounts(client, **kwargs):
-    return _bulk.list_objects(client, client.service_path("account"), lambda key: client.service_path("account", key),
+    return _bulk.list_objects(client, BASE + "/account", lambda key: BASE + "/account/" + quote(key, safe=""),
                               key="primaryEmailAddress", **kwargs)
 
 
 def test_object_list_in_one_request():
     objects = [account("a@x.ovh"), account("b@x.ovh", 7)]
     client, sdk = fake_client([
-        Expect("GET", "/account", objects, headers=paged(), response_headers={"X-Pagination-Elements": "2"}),
+        expect("GET", "/account", objects, headers=paged(), response_headers={"X-Pagination-Elements": "2"}),
     ])
     assert read_accounts(client) == (objects, "object_list")
     sdk.assert_done()
@@ -32,9 +36,9 @@ def test_object_list_pages_until_the_element_count():
     objects = [account("u%d@x.ovh" % n) for n in range(5)]
     count = {"X-Pagination-Elements": "5"}
     client, sdk = fake_client([
-        Expect("GET", "/account", objects[0:2], headers=paged(1, 2), response_headers=count),
-        Expect("GET", "/account", objects[2:4], headers=paged(2, 2), response_headers=count),
-        Expect("GET", "/account", objects[4:5], headers=paged(3, 2), response_headers=count),
+        expect("GET", "/account", objects[0:2], headers=paged(1, 2), response_headers=count),
+        expect("GET", "/account", objects[2:4], headers=paged(2, 2), response_headers=count),
+        expect("GET", "/account", objects[4:5], headers=paged(3, 2), response_headers=count),
     ])
     assert read_accounts(client, page_size=2) == (objects, "object_list")
     sdk.assert_done()
@@ -44,8 +48,8 @@ def test_object_list_without_count_stops_on_a_short_page_and_follows_the_echoed_
     objects = [account("u%d@x.ovh" % n) for n in range(3)]
     client, sdk = fake_client([
         # The gateway caps the page size at 2 and says so.
-        Expect("GET", "/account", objects[0:2], headers=paged(1, 1000), response_headers={"X-Pagination-Size": "2"}),
-        Expect("GET", "/account", objects[2:3], headers=paged(2, 1000), response_headers={"X-Pagination-Size": "2"}),
+        expect("GET", "/account", objects[0:2], headers=paged(1, 1000), response_headers={"X-Pagination-Size": "2"}),
+        expect("GET", "/account", objects[2:3], headers=paged(2, 1000), response_headers={"X-Pagination-Size": "2"}),
     ])
     assert read_accounts(client, page_size=1000) == (objects, "object_list")
     sdk.assert_done()
@@ -54,7 +58,7 @@ def test_object_list_without_count_stops_on_a_short_page_and_follows_the_echoed_
 def test_filter_goes_to_the_gateway_as_a_header():
     bound = [account("b@x.ovh", 7)]
     client, sdk = fake_client([
-        Expect("GET", "/account", bound, headers=paged(filters="sendConnectorId:eq=7,configured:eq=true"),
+        expect("GET", "/account", bound, headers=paged(filters="sendConnectorId:eq=7&configured:eq=true"),
                response_headers={"X-Pagination-Elements": "1"}),
     ])
     objects, strategy = read_accounts(client, filters=[("sendConnectorId", "eq", 7), ("configured", "eq", True)])
@@ -65,8 +69,8 @@ def test_filter_goes_to_the_gateway_as_a_header():
 
 def test_plain_ids_fall_back_to_batch_gets_of_only_the_wanted_keys():
     client, sdk = fake_client([
-        Expect("GET", "/account", ["a@x.ovh", "B@x.ovh", "c@x.ovh", "d@x.ovh"], headers=paged()),
-        Expect("GET", "/account/B%40x.ovh,c%40x.ovh", [account("B@x.ovh", 7), account("c@x.ovh")], headers=BATCH),
+        expect("GET", "/account", ["a@x.ovh", "B@x.ovh", "c@x.ovh", "d@x.ovh"], headers=paged()),
+        expect("GET", "/account/B%40x.ovh,c%40x.ovh", [account("B@x.ovh", 7), account("c@x.ovh")], headers=BATCH),
     ])
     objects, strategy = read_accounts(client, only=["b@x.ovh", "c@x.ovh", "zz@x.ovh"])
     assert strategy == "batch"
@@ -76,11 +80,11 @@ def test_plain_ids_fall_back_to_batch_gets_of_only_the_wanted_keys():
 
 def test_batch_gets_are_chunked_and_key_value_entries_unwrapped():
     client, sdk = fake_client([
-        Expect("GET", "/account", ["a@x.ovh", "b@x.ovh", "c@x.ovh"], headers=paged()),
-        Expect("GET", "/account/a%40x.ovh,b%40x.ovh",
+        expect("GET", "/account", ["a@x.ovh", "b@x.ovh", "c@x.ovh"], headers=paged()),
+        expect("GET", "/account/a%40x.ovh,b%40x.ovh",
                [{"key": "a@x.ovh", "value": account("a@x.ovh")}, {"key": "b@x.ovh", "value": None, "error": "gone"}],
                headers=BATCH),
-        Expect("GET", "/account/c%40x.ovh", account("c@x.ovh", 7), headers=BATCH),
+        expect("GET", "/account/c%40x.ovh", account("c@x.ovh", 7), headers=BATCH),
     ])
     objects, strategy = read_accounts(client, batch_size=2)
     assert strategy == "batch"
@@ -90,8 +94,8 @@ def test_batch_gets_are_chunked_and_key_value_entries_unwrapped():
 
 def test_plain_ids_with_a_filter_are_filtered_locally():
     client, sdk = fake_client([
-        Expect("GET", "/account", ["a@x.ovh", "b@x.ovh"], headers=paged(filters="sendConnectorId:eq=7")),
-        Expect("GET", "/account/a%40x.ovh,b%40x.ovh", [account("a@x.ovh"), account("b@x.ovh", 7)], headers=BATCH),
+        expect("GET", "/account", ["a@x.ovh", "b@x.ovh"], headers=paged(filters="sendConnectorId:eq=7")),
+        expect("GET", "/account/a%40x.ovh,b%40x.ovh", [account("a@x.ovh"), account("b@x.ovh", 7)], headers=BATCH),
     ])
     objects, strategy = read_accounts(client, filters=[("sendConnectorId", "eq", 7)])
     assert (objects, strategy) == ([account("b@x.ovh", 7)], "batch")
@@ -105,12 +109,12 @@ def test_plain_ids_with_a_filter_are_filtered_locally():
 ])
 def test_batch_refused_falls_back_to_single_gets(refusal):
     client, sdk = fake_client([
-        Expect("GET", "/account", ["a@x.ovh", "b@x.ovh", "gone@x.ovh"], headers=paged()),
-        Expect("GET", "/account/a%40x.ovh,b%40x.ovh,gone%40x.ovh", headers=BATCH, **refusal),
-        Expect("GET", "/account/a%40x.ovh", account("a@x.ovh")),
-        Expect("GET", "/account/b%40x.ovh", account("b@x.ovh", 7)),
+        expect("GET", "/account", ["a@x.ovh", "b@x.ovh", "gone@x.ovh"], headers=paged()),
+        expect("GET", "/account/a%40x.ovh,b%40x.ovh,gone%40x.ovh", headers=BATCH, **refusal),
+        expect("GET", "/account/a%40x.ovh", account("a@x.ovh")),
+        expect("GET", "/account/b%40x.ovh", account("b@x.ovh", 7)),
         # Deleted between the id list and its read: not an error, just not there.
-        Expect("GET", "/account/gone%40x.ovh", {"message": "The requested object does not exist"}, status=404),
+        expect("GET", "/account/gone%40x.ovh", {"message": "The requested object does not exist"}, status=404),
     ])
     objects, strategy = read_accounts(client, parallel=1)
     assert (objects, strategy) == ([account("a@x.ovh"), account("b@x.ovh", 7)], "single")
@@ -119,9 +123,9 @@ def test_batch_refused_falls_back_to_single_gets(refusal):
 
 def test_single_get_errors_other_than_not_found_are_raised():
     client, sdk = fake_client([
-        Expect("GET", "/account", ["a@x.ovh"], headers=paged()),
+        expect("GET", "/account", ["a@x.ovh"], headers=paged()),
         # One key: a plain GET, no batch attempt.
-        Expect("GET", "/account/a%40x.ovh", {"message": "This call has not been granted"}, status=403),
+        expect("GET", "/account/a%40x.ovh", {"message": "This call has not been granted"}, status=403),
     ])
     with pytest.raises(OvhApiError) as raised:
         read_accounts(client, parallel=1)
@@ -131,8 +135,8 @@ def test_single_get_errors_other_than_not_found_are_raised():
 
 def test_a_forbidden_batch_is_raised_not_retried_one_by_one():
     client, sdk = fake_client([
-        Expect("GET", "/account", ["a@x.ovh", "b@x.ovh"], headers=paged()),
-        Expect("GET", "/account/a%40x.ovh,b%40x.ovh", {"message": "This call has not been granted"}, status=403,
+        expect("GET", "/account", ["a@x.ovh", "b@x.ovh"], headers=paged()),
+        expect("GET", "/account/a%40x.ovh,b%40x.ovh", {"message": "This call has not been granted"}, status=403,
                headers=BATCH),
     ])
     with pytest.raises(OvhApiError, match="not allowed"):
@@ -141,7 +145,7 @@ def test_a_forbidden_batch_is_raised_not_retried_one_by_one():
 
 
 def test_nothing_wanted_reads_nothing_and_empty_lists_end_at_once():
-    client, sdk = fake_client([Expect("GET", "/account", [], headers=paged())])
+    client, sdk = fake_client([expect("GET", "/account", [], headers=paged())])
     assert read_accounts(client, only=[]) == ([], "object_list")
     assert read_accounts(client) == ([], "object_list")
     sdk.assert_done()
@@ -204,16 +208,34 @@ def test_no_rate_limit_never_sleeps():
 
 def test_get_objects_reads_known_keys_in_batches():
     client, sdk = fake_client([
-        Expect("GET", "/task/7,8", [{"key": "7", "value": {"id": 7, "status": "done"}, "error": None},
+        expect("GET", "/task/7,8", [{"key": "7", "value": {"id": 7, "status": "done"}, "error": None},
                                     {"key": "8", "value": None, "error": "The requested object (id = 8) does not exist"}],
                headers=BATCH),
-        Expect("GET", "/task/9", {"id": 9, "status": "doing"}),
+        expect("GET", "/task/9", {"id": 9, "status": "doing"}),
     ])
 
     def task_path(key):
-        return client.service_path("task", key)
+        return BASE + "/task/" + str(key)
 
     assert _bulk.get_objects(client, task_path, [7, 8]) == ([{"id": 7, "status": "done"}], "batch")
     assert _bulk.get_objects(client, task_path, [9]) == ([{"id": 9, "status": "doing"}], "single")
     assert _bulk.get_objects(client, task_path, []) == ([], "batch")
+    sdk.assert_done()
+
+
+@pytest.mark.parametrize("filters, header, kept", [
+    ([("sendConnectorId", "ne", 0)], "sendConnectorId:ne=0", ["b@x.ovh"]),
+    ([("primaryEmailAddress", "in", ["a@x.ovh", "c@x.ovh"])], "primaryEmailAddress:in=a@x.ovh,c@x.ovh", ["a@x.ovh"]),
+    ([("taskPendingId", "isnil", True)], "taskPendingId:isnil=1", []),
+    ([("primaryEmailAddress", "like", "B%")], "primaryEmailAddress:like=B%", ["b@x.ovh"]),
+    ([("sendConnectorId", "gt", 0), ("sendConnectorId", "lt", 8)], "sendConnectorId:gt=0&sendConnectorId:lt=8", ["b@x.ovh"]),
+])
+def test_filters_are_sent_in_the_manager_syntax_and_checked_locally(filters, header, kept):
+    """OVH's control panel syntax: field:operator=value joined with &; a gateway that ignores them is filtered here."""
+    client, sdk = fake_client([
+        expect("GET", "/account", [account("a@x.ovh"), account("b@x.ovh", 7)], headers=paged(filters=header),
+               response_headers={"X-Pagination-Elements": "2"}),
+    ])
+    objects, dummy = read_accounts(client, filters=filters)
+    assert [obj["primaryEmailAddress"] for obj in objects] == kept
     sdk.assert_done()

@@ -1,4 +1,7 @@
 """_cancel.py: a module process notices that ansible-playbook is gone, or was told to stop."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import os
 import signal
 import subprocess

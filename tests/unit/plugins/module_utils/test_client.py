@@ -1,4 +1,7 @@
-"""The client layer against a scripted HTTP boundary: paths, retries, Retry-After, errors, counts."""
+"""The transport and credential layers against a scripted HTTP boundary: retries, Retry-After, errors, counts."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 from configparser import RawConfigParser
 
 import ovh
@@ -7,35 +10,35 @@ import ovh.config
 import pytest
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _client
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import (
-    ExchangeClient, OvhApiError, OvhConfigError, RetryPolicy, build_sdk_client)
-from scripted_http import Step, ScriptedSdk, refused, reset
-
-ORG = "private-zz111111-1"
-BASE = f"/email/exchange/{ORG}/service/{ORG}"
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import OvhClient, RetryPolicy
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._credentials import build_sdk_client
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import OvhApiError, OvhConfigError
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._exchange import Exchange
+from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import (
+    BASE, ORG, ScriptedSdk, Step, refused, reset)
 HTML = "<html><body><h1>502 Bad Gateway</h1></body></html>"
 
 
-def make(steps, attempts=4, jitter=0.0, **params):
+def make(steps, attempts=4, jitter=0.0):
     sdk = ScriptedSdk(steps)
     sleeps = []
-    client = ExchangeClient({"organization": ORG, **params}, retry=RetryPolicy(attempts=attempts, jitter=jitter),
-                            sleep=sleeps.append, sdk_client=sdk)
+    client = OvhClient(sdk, retry=RetryPolicy(attempts=attempts, jitter=jitter), sleep=sleeps.append)
     return client, sdk, sleeps
 
 
-def test_service_path_encodes_every_segment():
-    client, dummy_sdk, dummy_sleeps = make([], service="svc/1")
-    assert client.service_path() == f"/email/exchange/{ORG}/service/svc%2F1"
-    assert client.service_path("account", "john.doe@example.com") == \
+def test_exchange_paths_encode_every_segment():
+    client, dummy_sdk, dummy_sleeps = make([])
+    exchange = Exchange(client, ORG, "svc/1")
+    assert exchange._path() == f"/email/exchange/{ORG}/service/svc%2F1"
+    assert exchange._path("account", "john.doe@example.com") == \
         f"/email/exchange/{ORG}/service/svc%2F1/account/john.doe%40example.com"
-    assert client.service_path("sendConnector", 29, "changeAuthentication").endswith("/sendConnector/29/changeAuthentication")
-    assert client.service_path("account", "a b/é").endswith("/account/a%20b%2F%C3%A9")
+    assert exchange._path("sendConnector", 29, "changeAuthentication").endswith("/sendConnector/29/changeAuthentication")
+    assert exchange._path("account", "a b/é").endswith("/account/a%20b%2F%C3%A9")
 
 
 def test_service_defaults_to_organization():
     client, dummy_sdk, dummy_sleeps = make([])
-    assert client.service_path("task") == BASE + "/task"
+    assert Exchange(client, ORG)._path("task") == BASE + "/task"
 
 
 def test_call_passes_headers_through_and_returns_response_headers():
@@ -161,7 +164,7 @@ def test_errors_are_worded_and_classified(status, body, kind, words):
 def test_unknown_platform_has_its_own_wording():
     client, dummy_sdk, dummy_sleeps = make([Step("GET", BASE, status=404, data={"message": "This service does not exist"})])
     with pytest.raises(OvhApiError) as caught:
-        client.get(client.service_path())
+        Exchange(client, ORG).offer()
     assert caught.value.kind == "not_found"
     assert str(caught.value).startswith(f"Exchange platform not found: organization {ORG!r}, service {ORG!r}")
 
@@ -231,7 +234,7 @@ def test_proxy_and_ca_settings_are_read_from_the_environment_once(no_ambient_con
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.net:3128")
     monkeypatch.setenv("NO_PROXY", no_proxy)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
-    session = build_sdk_client({"endpoint": "ovh-eu", **KEYS})._session
+    session = _client.connect({"endpoint": "ovh-eu", **KEYS}).sdk._session
     assert session.proxies.get("https") == ("http://proxy.example.net:3128" if proxied else None)
     assert session.verify == str(bundle)
     # requests would otherwise read the environment (and ~/.netrc) again for every request.
@@ -242,7 +245,7 @@ def test_a_missing_ca_bundle_is_reported_before_any_request(no_ambient_config, m
     monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/no-such-ca.pem")
     with pytest.raises(OvhConfigError) as caught:
-        build_sdk_client({"endpoint": "ovh-eu", **KEYS})
+        _client.connect({"endpoint": "ovh-eu", **KEYS})
     assert "/etc/no-such-ca.pem" in str(caught.value) and "REQUESTS_CA_BUNDLE" in str(caught.value)
 
 
@@ -268,25 +271,13 @@ def test_oauth2_on_a_url_endpoint_uses_its_token_url(no_ambient_config):
     assert other._oauth2.token_url == "https://auth.example.net/token"
 
 
-def test_a_missing_sdk_is_reported_with_missing_required_lib(monkeypatch):
-    class Module:
-        def fail_json(self, **result):
-            raise SystemExit(result)
-
-    monkeypatch.setattr(_client, "HAS_OVH", False)
-    monkeypatch.setattr(_client, "OVH_IMPORT_ERROR", "Traceback: No module named 'ovh'")
-    with pytest.raises(SystemExit) as caught:
-        _client.require_sdk(Module())
-    assert "ovh" in caught.value.args[0]["msg"] and "required" in caught.value.args[0]["msg"]
-
-
 REFUSED_SIGNATURE = {"errorCode": "INVALID_SIGNATURE", "httpCode": "400 Bad Request", "message": "Invalid signature"}
 
 
 def clock_client(steps):
     sdk = ScriptedSdk(steps)
     sdk._time_delta, sdk._oauth2 = None, None
-    return ExchangeClient({"organization": ORG}, sdk_client=sdk, sleep=lambda seconds: None, trust_local_clock=True), sdk
+    return OvhClient(sdk, sleep=lambda seconds: None, trust_local_clock=True), sdk
 
 
 def test_local_clock_signs_first_and_the_api_clock_is_read_after_a_refused_signature():
@@ -303,3 +294,24 @@ def test_bad_credentials_are_sent_again_once_only():
     with pytest.raises(OvhApiError) as caught:
         client.get(BASE + "/task")
     assert caught.value.kind == "auth" and len(sdk.requests) == 2
+
+
+def test_an_ambiguous_create_is_read_back_before_it_is_sent_again():
+    found = []
+    client, sdk, sleeps = make([Step("POST", BASE + "/sendConnector", raises=reset()),
+                                Step("POST", BASE + "/sendConnector", status=502, text=HTML),
+                                Step("POST", BASE + "/sendConnector", data={"id": 7, "status": "todo"})])
+
+    def read_back():
+        found.append("read")
+        return None  # nothing was made: send it again
+
+    assert client.post(BASE + "/sendConnector", {"displayName": "relay"}, reconcile=read_back) == {"id": 7, "status": "todo"}
+    assert found == ["read", "read"] and len(sleeps) == 2 and client.retries == 2
+    sdk.assert_done()
+
+
+def test_an_ambiguous_create_found_by_the_read_back_is_not_sent_again():
+    client, sdk, dummy_sleeps = make([Step("POST", BASE + "/sendConnector", raises=reset())])
+    assert client.post(BASE + "/sendConnector", {}, reconcile=lambda: "the connector") == "the connector"
+    assert len(sdk.writes()) == 1

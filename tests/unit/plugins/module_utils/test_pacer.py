@@ -1,4 +1,7 @@
 """_pacer.py: the shared budget of one OVH key, driven against a token bucket on a fake clock."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import multiprocessing
 import os
 import time

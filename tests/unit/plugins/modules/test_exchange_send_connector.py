@@ -1,35 +1,23 @@
 """exchange_send_connector's decisions, with the exact requests expected at the HTTP boundary."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import json
 
 import pytest
 
-from ansible_collections.ovhcloud.exchange.plugins.module_utils import _client
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import ExchangeClient
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._connectors import check_input
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskWaiter
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._connectors import check_settings
 from ansible_collections.ovhcloud.exchange.plugins.modules import exchange_send_connector
-from ansible_collections.ovhcloud.exchange.tests.unit.module_runner import patch_module_args
-from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import ScriptedSdk, Step, reset
-
-ORG = "private-zz111111-1"
-BASE = f"/email/exchange/{ORG}/service/{ORG}"
-SECRET = "s3cr3t-relay-password"
-CREDENTIALS = {"endpoint": "ovh-eu", "application_key": "unit-test-ak", "application_secret": "unit-test-as",
-               "consumer_key": "unit-test-ck",
-               "organization": ORG}
+from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import (
+    BASE, ORG, SECRET, Step, listing, reset)
 
 
-def paged(filters=None):
-    headers = {"X-Pagination-Mode": "CachedObjectList-Pages", "X-Pagination-Size": "5000", "X-Pagination-Number": "1",
-               "Pragma": "no-cache"}
-    if filters:
-        headers["X-Pagination-Filter"] = filters
-    return headers
-
-
-def listing(route, objects, filters=None):
-    return Step("GET", BASE + route, data=objects, request_headers=paged(filters),
-                headers={"X-Pagination-Elements": str(len(objects))})
+@pytest.fixture
+def send_connector(api):
+    """send_connector(args, steps, check=False, diff=False) runs exchange_send_connector; returns (result, sdk)."""
+    def run(args, steps, check=False, diff=False):
+        return api(exchange_send_connector, args, steps, check=check, diff=diff)
+    return run
 
 
 def service(offer="dedicated"):
@@ -49,38 +37,10 @@ def task(task_id, status="done", function="addSendConnector"):
             "finishDate": None}
 
 
-@pytest.fixture
-def api(monkeypatch, capsys):
-    """api(args, steps, check=False, diff=False) runs the module over scripted requests; returns (result, sdk)."""
-    sleeps = []
-    monkeypatch.setattr(ExchangeClient.__init__, "__defaults__", (None, sleeps.append, lambda: 0.0, None, None, False))
-    clock = [0.0]
-
-    def fake_sleep(seconds):
-        clock[0] += seconds
-
-    monkeypatch.setattr(TaskWaiter.__init__, "__defaults__", (fake_sleep, lambda: clock[0], 1.0, 10.0, None))
-
-    def run(args, steps, check=False, diff=False):
-        sdk = ScriptedSdk(steps)
-        monkeypatch.setattr(_client, "build_sdk_client", lambda params: sdk)
-        module_args = dict(CREDENTIALS, **args, _ansible_check_mode=check, _ansible_diff=diff)
-        with patch_module_args(module_args):
-            with pytest.raises(SystemExit):
-                exchange_send_connector.main()
-        out = capsys.readouterr().out
-        assert SECRET not in out
-        sdk.assert_done()
-        return json.loads(out), sdk
-
-    run.sleeps = sleeps
-    return run
-
-
-def test_create_waits_and_returns_the_new_connector(api):
+def test_create_waits_and_returns_the_new_connector(send_connector):
     created = connector(state="creating", taskPendingId=700)
-    result, sdk = api({"name": "relay", "smart_host": "smtp.example.com", "port": 587, "require_tls": True,
-                       "auth_mechanism": "basicAuthRequireTLS", "user": "relay-user", "password": SECRET}, [
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "port": 587, "require_tls": True,
+                                  "auth_mechanism": "basicAuthRequireTLS", "user": "relay-user", "password": SECRET}, [
         listing("/sendConnector", []),
         service(),
         Step("POST", BASE + "/sendConnector", data=task(700, "todo"),
@@ -96,17 +56,17 @@ def test_create_waits_and_returns_the_new_connector(api):
     assert result["api_calls"] == {"total": 6, "by_method": {"GET": 5, "POST": 1}, "retries": 0}
 
 
-def test_nothing_to_change_makes_no_write(api):
-    result, sdk = api({"name": "relay", "smart_host": "SMTP.example.com.", "port": 587, "require_tls": True,
-                       "auth_mechanism": "none", "max_send_size": 100, "dns_routing": False},
-                      [listing("/sendConnector", [connector()])])
+def test_nothing_to_change_makes_no_write(send_connector):
+    result, sdk = send_connector({"name": "relay", "smart_host": "SMTP.example.com.", "port": 587, "require_tls": True,
+                                  "auth_mechanism": "none", "max_send_size": 100, "dns_routing": False},
+                                 [listing("/sendConnector", [connector()])])
     assert result["changed"] is False and result["id"] == 29 and result["task_ids"] == []
     assert sdk.writes() == []
 
 
-def test_check_mode_reports_the_change_and_writes_nothing(api):
-    result, sdk = api({"name": "relay", "port": 2525, "max_send_size": 50}, [listing("/sendConnector", [connector()])],
-                      check=True, diff=True)
+def test_check_mode_reports_the_change_and_writes_nothing(send_connector):
+    result, sdk = send_connector({"name": "relay", "port": 2525, "max_send_size": 50}, [listing("/sendConnector", [connector()])],
+                                 check=True, diff=True)
     assert result["changed"] is True
     assert result["diff"]["before"]["port"] == 587 and result["diff"]["after"]["port"] == 2525
     assert result["diff"]["after"]["maxSendSize"] == 50
@@ -115,16 +75,16 @@ def test_check_mode_reports_the_change_and_writes_nothing(api):
     assert sdk.writes() == []
 
 
-def test_check_mode_create_has_no_id(api):
-    result, sdk = api({"name": "new", "smart_host": "relay.example.net"}, [listing("/sendConnector", []), service()],
-                      check=True, diff=True)
+def test_check_mode_create_has_no_id(send_connector):
+    result, sdk = send_connector({"name": "new", "smart_host": "relay.example.net"}, [listing("/sendConnector", []), service()],
+                                 check=True, diff=True)
     assert result["changed"] is True and result["id"] is None
     assert result["diff"] == {"before": {}, "after": {"displayName": "new", "smartHost": "relay.example.net"}}
     assert sdk.writes() == []
 
 
-def test_update_then_switch_authentication(api):
-    result, sdk = api({"name": "relay", "port": 25, "auth_mechanism": "basicAuth", "user": "u", "password": SECRET}, [
+def test_update_then_switch_authentication(send_connector):
+    result, sdk = send_connector({"name": "relay", "port": 25, "auth_mechanism": "basicAuth", "user": "u", "password": SECRET}, [
         listing("/sendConnector", [connector()]),
         Step("PUT", BASE + "/sendConnector/29", data=None, body={"port": 25}),
         Step("GET", BASE + "/sendConnector/29", data=connector(port=25, taskPendingId=801)),
@@ -141,18 +101,18 @@ def test_update_then_switch_authentication(api):
 
 
 @pytest.mark.parametrize("policy,writes", [("on_create", 0), ("always", 1)])
-def test_password_policy(api, policy, writes):
+def test_password_policy(send_connector, policy, writes):
     steps = [listing("/sendConnector", [connector(smartHostAuthMechanism="basicAuth")])]
     if writes:
         steps += [Step("POST", BASE + "/sendConnector/29/changeAuthentication", data=task(9),
                        body={"smartHostAuthMechanism": "basicAuth", "user": "u", "password": SECRET})]
-    result, sdk = api({"name": "relay", "auth_mechanism": "basicAuth", "user": "u", "password": SECRET,
-                       "update_password": policy, "wait": False}, steps)
+    result, sdk = send_connector({"name": "relay", "auth_mechanism": "basicAuth", "user": "u", "password": SECRET,
+                                  "update_password": policy, "wait": False}, steps)
     assert result["changed"] is bool(writes) and len(sdk.writes()) == writes
 
 
-def test_a_shared_name_fails_listing_the_ids(api):
-    result, sdk = api({"name": "relay", "port": 25}, [listing("/sendConnector", [connector(id=3), connector(id=4)])])
+def test_a_shared_name_fails_listing_the_ids(send_connector):
+    result, sdk = send_connector({"name": "relay", "port": 25}, [listing("/sendConnector", [connector(id=3), connector(id=4)])])
     assert result["failed"] and "ids 3, 4" in result["msg"] and result["ids"] == [3, 4]
     assert sdk.writes() == []
 
@@ -163,33 +123,33 @@ def test_a_shared_name_fails_listing_the_ids(api):
     ({"smart_host": "  "}, "smart_host must not be empty"),
     ({"auth_mechanism": "basicAuth", "password": SECRET}, "needs user"),
 ])
-def test_bad_input_fails_before_any_request(api, args, words):
-    result, sdk = api({"name": "relay", **args}, [])
+def test_bad_input_fails_before_any_request(send_connector, args, words):
+    result, sdk = send_connector({"name": "relay", **args}, [])
     assert result["failed"] and words in result["msg"]
     assert sdk.requests == []
 
 
-def test_a_hosted_offer_is_refused_unless_allowed(api):
-    result, sdk = api({"name": "relay", "smart_host": "smtp.example.com"}, [listing("/sendConnector", []), service("hosted")])
+def test_a_hosted_offer_is_refused_unless_allowed(send_connector):
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com"}, [listing("/sendConnector", []), service("hosted")])
     assert result["failed"] and "'hosted'" in result["msg"] and "allow_unsupported_offer" in result["msg"]
-    result, sdk = api({"name": "relay", "smart_host": "smtp.example.com", "allow_unsupported_offer": True, "wait": False},
-                      [listing("/sendConnector", []), service("hosted"),
-                       Step("POST", BASE + "/sendConnector", data=task(702, "todo")),
-                       listing("/sendConnector", [connector(state="creating", taskPendingId=702)])])
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "allow_unsupported_offer": True, "wait": False},
+                                 [listing("/sendConnector", []), service("hosted"),
+                                  Step("POST", BASE + "/sendConnector", data=task(702, "todo")),
+                                  listing("/sendConnector", [connector(state="creating", taskPendingId=702)])])
     assert result["changed"] is True
     # An existing connector is managed without reading the offer at all (one request for a no-op).
-    result, sdk = api({"name": "relay", "smart_host": "smtp.example.com"}, [listing("/sendConnector", [connector()])])
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com"}, [listing("/sendConnector", [connector()])])
     assert result["changed"] is False and len(sdk.requests) == 1
 
 
 def test_port_465_gets_a_warning():
     # Checked on the decision itself: how warnings reach the module's output differs between ansible-core versions.
-    assert any("STARTTLS" in warning for warning in check_input({"name": "relay", "port": 465}))
-    assert check_input({"name": "relay", "port": 587}) == []
+    assert any("STARTTLS" in warning for warning in check_settings("relay", None, "present", {"port": 465}))
+    assert check_settings("relay", None, "present", {"port": 587}) == []
 
 
-def test_a_create_cut_off_by_a_reset_is_found_instead_of_posted_again(api):
-    result, sdk = api({"name": "relay", "smart_host": "smtp.example.com", "wait": False}, [
+def test_a_create_cut_off_by_a_reset_is_found_instead_of_posted_again(send_connector):
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "wait": False}, [
         listing("/sendConnector", []),
         service(),
         Step("POST", BASE + "/sendConnector", raises=reset()),
@@ -199,9 +159,9 @@ def test_a_create_cut_off_by_a_reset_is_found_instead_of_posted_again(api):
     assert [w[0] for w in sdk.writes()] == ["POST"]
 
 
-def test_a_create_that_failed_with_500_and_left_nothing_is_posted_again(api):
+def test_a_create_that_failed_with_500_and_left_nothing_is_posted_again(send_connector):
     post = Step("POST", BASE + "/sendConnector", status=500, data={"message": "Internal Server Error"})
-    result, sdk = api({"name": "relay", "smart_host": "smtp.example.com", "wait": False}, [
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "wait": False}, [
         listing("/sendConnector", []),
         service(),
         post,
@@ -213,8 +173,8 @@ def test_a_create_that_failed_with_500_and_left_nothing_is_posted_again(api):
     assert len(sdk.writes()) == 2
 
 
-def test_deleting_a_connector_in_use_fails_listing_its_users(api):
-    result, sdk = api({"name": "relay", "state": "absent"}, [
+def test_deleting_a_connector_in_use_fails_listing_its_users(send_connector):
+    result, sdk = send_connector({"name": "relay", "state": "absent"}, [
         listing("/sendConnector", [connector()]),
         listing("/account", [{"primaryEmailAddress": "a@example.com", "sendConnectorId": 29}], "sendConnectorId:eq=29"),
         listing("/domain", [{"name": "example.com", "sendConnectorIdDefault": 29}], "sendConnectorIdDefault:eq=29"),
@@ -224,8 +184,8 @@ def test_deleting_a_connector_in_use_fails_listing_its_users(api):
     assert sdk.writes() == []
 
 
-def test_force_moves_the_users_to_the_platform_server_then_deletes(api):
-    result, sdk = api({"name": "relay", "state": "absent", "force": True}, [
+def test_force_moves_the_users_to_the_platform_server_then_deletes(send_connector):
+    result, sdk = send_connector({"name": "relay", "state": "absent", "force": True}, [
         listing("/sendConnector", [connector()]),
         listing("/account", [{"primaryEmailAddress": "a@example.com", "sendConnectorId": 29}], "sendConnectorId:eq=29"),
         listing("/domain", [], "sendConnectorIdDefault:eq=29"),
@@ -238,14 +198,14 @@ def test_force_moves_the_users_to_the_platform_server_then_deletes(api):
     assert result["changed"] and result["connector"] is None and result["task_ids"] == [900, 901]
 
 
-def test_absent_and_already_gone_is_no_change(api):
-    result, sdk = api({"id": 5, "state": "absent"}, [
+def test_absent_and_already_gone_is_no_change(send_connector):
+    result, sdk = send_connector({"id": 5, "state": "absent"}, [
         Step("GET", BASE + "/sendConnector/5", status=404, data={"message": "The requested object (id = 5) does not exist"})])
     assert result["changed"] is False and sdk.writes() == []
 
 
-def test_a_failed_task_is_reported_with_what_was_done(api):
-    result, dummy = api({"name": "relay", "smart_host": "smtp.example.com"}, [
+def test_a_failed_task_is_reported_with_what_was_done(send_connector):
+    result, dummy = send_connector({"name": "relay", "smart_host": "smtp.example.com"}, [
         listing("/sendConnector", []),
         service(),
         Step("POST", BASE + "/sendConnector", data=task(700, "todo")),

@@ -1,0 +1,380 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026 ovhcloud.exchange contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""PRIVATE: which send connector mailboxes and domains use: plans and bulk apply. May change at any time.
+
+A mailbox sends through one connector (or the platform's own server); a domain has a default connector
+for the mailboxes created on it later (the API's "default SBR": sender-based routing, the schema's
+words for routing a sender's mail through a connector). A plan is made from one read of everything it needs and refuses bad input (each problem
+named) before anything is written. Applying it writes only what differs, in parallel under a rate
+limit, then waits for all the tasks at once and reports every mailbox or domain: changed, unchanged,
+skipped, or failed and why.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+from collections import namedtuple
+
+from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bulk
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import InputError
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._exchange import PLATFORM_SERVER, Connector
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import PENDING_STATUSES, TaskFailed, TaskTimeout
+
+DEFAULT_NOTE = ('the default connector of a domain applies to mailboxes created on it from now on; existing '
+                'mailboxes keep their connector (bind them with ovhcloud.exchange.exchange_account_connector)')
+
+
+class ChoiceKind(namedtuple('ChoiceKind', 'name items_key what set_status reset_status statuses')):
+    """Mailboxes (their connector) or domains (their default connector): how to read, write and report them."""
+
+    __slots__ = ()
+
+    def read(self, exchange, only=None):
+        """({key: (key as the API spells it, connector id, pending task)}, strategy), keys in lower case."""
+        if self.name == 'account':
+            objects, strategy = exchange.mailboxes(only=only)
+            return dict((m.address.lower(), (m.address, m.connector_id, m.pending_task)) for m in objects), strategy
+        objects, strategy = exchange.domains(only=only)
+        return dict((d.name.lower(), (d.name, d.default_connector_id, d.pending_task)) for d in objects), strategy
+
+    def write(self, exchange, key, connector_id):
+        if self.name == 'account':
+            exchange.set_mailbox_connector(key, connector_id)
+        else:
+            exchange.set_domain_default(key, connector_id)
+
+
+MAILBOXES = ChoiceKind('account', 'accounts', 'mailboxes', 'bound', 'unbound', ('bound', 'unbound', 'unchanged', 'skipped', 'failed'))
+DOMAINS = ChoiceKind('domain', 'domains', 'domains', 'set', 'reset', ('set', 'reset', 'unchanged', 'failed'))
+
+
+class ConnectorChoice:
+    """One mailbox or domain: its connector id before and after, and what happened."""
+
+    def __init__(self, kind, key, before, after, pending_task=0, skipped=False):
+        self.kind = kind
+        self.key = key
+        self.before = before
+        self.after = after
+        self.pending_task = pending_task
+        self.task_id = None
+        self.error = None
+        # Left alone on purpose (state=absent, mailbox bound to another connector).
+        self.skipped = skipped
+
+    @property
+    def differs(self):
+        return self.before != self.after and self.error is None
+
+
+# The platform's own outgoing server where a connector is expected: the target of "connector: 0".
+PLATFORM_SERVER_CONNECTOR = Connector(PLATFORM_SERVER, None, None, None, None, None, None, None, None, 0, {})
+
+
+class ConnectorNotFound(Exception):
+    """A connector name or id that matches no connector, or a name shared by several; str() says which."""
+
+
+def find_connector(connectors, name_or_id):
+    """The connector whose id (a number) or name is `name_or_id`; raises ConnectorNotFound."""
+    text = str(name_or_id).strip()
+    if text.isdigit():
+        for connector in connectors:
+            if connector.id == int(text):
+                return connector
+    named = [connector for connector in connectors if connector.name == text]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise ConnectorNotFound('several send connectors are named {0!r} (ids {1}): give the id instead of the name'.format(
+            text, ', '.join(str(connector.id) for connector in named)))
+    known = ', '.join('{0} ({1})'.format(c.name, c.id) for c in connectors) or 'none'
+    raise ConnectorNotFound('no send connector has the name or id {0!r} on this platform (connectors: {1})'.format(text, known))
+
+
+def connector_label(names, connector_id):
+    if not connector_id:
+        return "the platform's own server ({0})".format(PLATFORM_SERVER)
+    return '{0} ({1})'.format(names.get(connector_id) or 'unknown connector', connector_id)
+
+
+def write_and_wait(exchange, waiter, choices, wait=True, names=None):
+    """Write every choice that differs, find their tasks, then (with ``wait``) wait for all of them at once.
+
+    The only write path of mailbox and domain connectors. Failures are recorded on each choice, never raised.
+    """
+    names = names or {}
+    todo = [choice for choice in choices if choice.differs]
+    outcomes = _bulk.run_parallel(lambda choice: choice.kind.write(exchange, choice.key, choice.after), todo,
+                                  parallel=exchange.bulk.parallel, max_requests_per_second=exchange.bulk.max_requests_per_second)
+    for outcome in outcomes:
+        if not outcome.ok:
+            outcome.item.error = outcome.message
+    written = [choice for choice in todo if choice.error is None]
+    _find_tasks(exchange, written, names)
+    if wait:
+        _wait(waiter, [choice for choice in written if choice.task_id])
+
+
+def _find_tasks(exchange, written, names):
+    # The PUTs answer null: the task ids are on the objects (their pending task), one read per kind for all of them.
+    for kind in (MAILBOXES, DOMAINS):
+        mine = [choice for choice in written if choice.kind is kind]
+        if not mine:
+            continue
+        found, dummy = kind.read(exchange, only=[choice.key for choice in mine])
+        for choice in mine:
+            key, connector_id, pending_task = found.get(choice.key.lower(), (choice.key, PLATFORM_SERVER, 0))
+            choice.task_id = pending_task or None
+            if not choice.task_id and connector_id != choice.after:
+                choice.error = ('OVH accepted the change but {0} still uses {1}: its task must have failed; '
+                                'run again to retry'.format(choice.key, connector_label(names, connector_id)))
+
+
+def _wait(waiter, choices):
+    tasks = waiter.wait_for_all([choice.task_id for choice in choices])
+    for choice in choices:
+        task = tasks.get(choice.task_id)
+        status = task.status if task is not None else None
+        function = (task.function if task is not None else None) or 'task'
+        if status in PENDING_STATUSES:
+            choice.error = ('task {0} ({1}) still {2} after wait_timeout={3}s; it may still complete: run again '
+                            'later to check'.format(choice.task_id, function, status, waiter.timeout))
+        elif status != 'done':
+            choice.error = 'task {0} ({1}) ended with status {2!r}: the change was not applied; run again to retry'.format(
+                choice.task_id, function, status)
+
+
+class ConnectorChoicePlan:
+    """Desired against actual connectors for a set of mailboxes or domains, ready to apply or to report."""
+
+    def __init__(self, exchange, kind, connector, connectors, choices, strategy):
+        self.exchange = exchange
+        self.kind = kind
+        self.connector = connector
+        self.names = dict((c.id, c.name) for c in connectors)
+        self.choices = choices
+        self.strategy = strategy
+        self.warnings = []
+
+    @property
+    def to_change(self):
+        return [choice for choice in self.choices if choice.differs]
+
+    @property
+    def changed(self):
+        return bool(self.to_change)
+
+    def _ref(self, connector_id):
+        return {'id': connector_id, 'name': self.names.get(connector_id) if connector_id else None}
+
+    def _status(self, choice):
+        if choice.error is not None:
+            return 'failed'
+        if choice.skipped:
+            return 'skipped'
+        if choice.before == choice.after:
+            return 'unchanged'
+        return self.kind.reset_status if choice.after == PLATFORM_SERVER else self.kind.set_status
+
+    # Applying -----------------------------------------------------------------------------------------
+
+    def apply(self, waiter, wait):
+        """Write what differs, then (with ``wait``) wait for every task; failures are recorded per choice."""
+        self._wait_for_pending(waiter)
+        write_and_wait(self.exchange, waiter, self.choices, wait=wait, names=self.names)
+
+    def _wait_for_pending(self, waiter):
+        # A write to an object with a pending task is refused (409): let earlier tasks end, then re-read
+        # those objects, since the pending task may have made our change already.
+        busy = dict((choice.key.lower(), choice) for choice in self.to_change if choice.pending_task)
+        if not busy:
+            return
+        try:
+            waiter.wait([choice.pending_task for choice in busy.values()])
+        except (TaskFailed, TaskTimeout):
+            pass  # their writes will report the conflict, if any
+        found, dummy = self.kind.read(self.exchange, only=[choice.key for choice in busy.values()])
+        for key, choice in busy.items():
+            if key in found:
+                choice.before = found[key][1]
+
+    # Reporting ----------------------------------------------------------------------------------------
+
+    def result(self, applied):
+        """The module result: every choice with before/after, counts and task ids."""
+        counts = dict((status, 0) for status in self.kind.statuses)
+        items = []
+        for choice in self.choices:
+            status = self._status(choice)
+            counts[status] += 1
+            item = {self.kind.name: choice.key, 'before': self._ref(choice.before), 'status': status,
+                    'after': self._ref(choice.before if status == 'failed' else choice.after)}
+            if choice.task_id:
+                item['task_id'] = choice.task_id
+            if choice.error is not None:
+                item['error'] = choice.error
+            if choice.skipped:
+                item['reason'] = 'bound to {0}: left alone'.format(connector_label(self.names, choice.before))
+            items.append(item)
+        result = {
+            'changed': bool(counts[self.kind.set_status] or counts[self.kind.reset_status]),
+            'connector': None if self.connector is None else self._ref(self.connector.id),
+            self.kind.items_key: items,
+            'counts': counts,
+            'task_ids': [choice.task_id for choice in self.choices if choice.task_id],
+            'read_strategy': self.strategy,
+        }
+        if self.kind is DOMAINS and counts['set']:
+            result['note'] = DEFAULT_NOTE
+        return result
+
+    def diff(self):
+        """What moves: each changed mailbox or domain with its connector before and after."""
+        moving = [choice for choice in self.choices if self._status(choice) in (self.kind.set_status, self.kind.reset_status)]
+        return {'before': dict((c.key, connector_label(self.names, c.before)) for c in moving),
+                'after': dict((c.key, connector_label(self.names, c.after)) for c in moving)}
+
+    def failure(self):
+        """The message of a partial failure, or None."""
+        failed = [choice for choice in self.choices if choice.error is not None]
+        if not failed:
+            return None
+        done = len(self.to_change)
+        return ('{0} of {1} {2} could not be changed ({3} changed): {4}. A rerun changes only what is still '
+                'different.').format(len(failed), done + len(failed), self.kind.what, done,
+                                     '; '.join('{0}: {1}'.format(choice.key, choice.error) for choice in failed))
+
+    def partial(self):
+        return self.result(True)
+
+
+def check_names(values, what, problems):
+    """Names given once each, without blanks; returns them stripped. Duplicates compare without case."""
+    seen = {}
+    clean = []
+    for index, value in enumerate(values or []):
+        text = (value or '').strip() if isinstance(value, str) else ''
+        if not text:
+            problems.append('{0}[{1}] is empty'.format(what, index))
+            continue
+        lowered = text.lower()
+        if lowered in seen:
+            problems.append('{0} is listed twice in {1} (items {2} and {3})'.format(text, what, seen[lowered], index))
+            continue
+        seen[lowered] = index
+        clean.append(text)
+    return clean
+
+
+def check_addresses(addresses, problems):
+    for address in addresses:
+        local, at, domain = address.rpartition('@')
+        if not (local and at and domain):
+            problems.append('{0!r} is not a mailbox address (login@domain)'.format(address))
+
+
+def _resolve(connectors, connector, problems):
+    # 0 is how the API names the platform's own outgoing server: choosing it is a valid target.
+    if str(connector).strip() == str(PLATFORM_SERVER):
+        return PLATFORM_SERVER_CONNECTOR
+    try:
+        found = find_connector(connectors, connector)
+    except ConnectorNotFound as error:
+        problems.append(str(error))
+        return None
+    if found.state == 'deleting':
+        problems.append('send connector {0!r} ({1}) is being deleted'.format(found.name, found.id))
+    return found
+
+
+def explain_unknown_mailboxes(exchange, addresses):
+    """Why each address is not a mailbox of this platform: another platform's domain, or no such mailbox."""
+    domains = [domain.lower() for domain in exchange.domain_names()]
+    problems = []
+    for address in addresses:
+        domain = address.rpartition('@')[2].lower()
+        if domain in domains:
+            problems.append('{0}: no such mailbox on platform {1}'.format(address, exchange.label))
+        else:
+            known = ', '.join(sorted(domains)) or 'none'
+            problems.append('{0}: {1} is not a domain of platform {2} (its domains: {3}); the mailbox belongs to '
+                            'another platform or does not exist'.format(address, domain, exchange.label, known))
+    return problems
+
+
+def explain_unknown_domains(exchange, names):
+    known = exchange.domain_names()
+    return ['{0} is not a domain of platform {1} (its domains: {2})'.format(name, exchange.label, ', '.join(known) or 'none')
+            for name in names]
+
+
+# Mailboxes --------------------------------------------------------------------------------------------
+
+def plan_mailbox_connectors(exchange, accounts, connector, state='present', exclusive=False):
+    """Plan sending ``accounts`` through ``connector`` (present) or back through the platform's server (absent).
+
+    ``exclusive``: mailboxes using the connector and not listed go back to the platform's server.
+    Raises InputError, naming every problem, before anything is written.
+    """
+    problems = []
+    addresses = check_names(accounts, 'accounts', problems)
+    check_addresses(addresses, problems)
+    if exclusive and state != 'present':
+        problems.append('exclusive=true goes with state=present only (with state=absent, list the mailboxes to unbind)')
+    connectors = exchange.connectors()
+    target = _resolve(connectors, connector, problems)
+    found, strategy = MAILBOXES.read(exchange, only=None if exclusive else addresses)
+    unknown = [address for address in addresses if address.lower() not in found and '@' in address]
+    if unknown:
+        problems.extend(explain_unknown_mailboxes(exchange, unknown))
+    if problems:
+        raise InputError.listing(problems)
+
+    target_id = target.id
+    choices = []
+    for address in addresses:
+        key, current, pending_task = found[address.lower()]
+        if state == 'present':
+            desired = target_id
+        elif current == target_id:
+            desired = PLATFORM_SERVER
+        else:
+            desired = current
+        choices.append(ConnectorChoice(MAILBOXES, key, current, desired, pending_task,
+                                       skipped=state == 'absent' and current not in (PLATFORM_SERVER, target_id)))
+    if exclusive:
+        listed = set(address.lower() for address in addresses)
+        for lowered in sorted(found):
+            key, current, pending_task = found[lowered]
+            if lowered not in listed and current == target_id:
+                choices.append(ConnectorChoice(MAILBOXES, key, target_id, PLATFORM_SERVER, pending_task))
+    return ConnectorChoicePlan(exchange, MAILBOXES, target, connectors, choices, strategy)
+
+
+# Domain defaults --------------------------------------------------------------------------------------
+
+def plan_domain_defaults(exchange, domains, connector=None, state='present'):
+    """Plan the default connector of ``domains``: ``connector`` (present) or the platform's server (absent)."""
+    problems = []
+    names = check_names(domains, 'domains', problems)
+    connectors = exchange.connectors()
+    target = None
+    if state == 'present':
+        if connector is None or str(connector).strip() == '':
+            problems.append('state=present needs connector (a name or an id)')
+        else:
+            target = _resolve(connectors, connector, problems)
+    found, strategy = DOMAINS.read(exchange, only=names)
+    unknown = [name for name in names if name.lower() not in found]
+    if unknown:
+        problems.extend(explain_unknown_domains(exchange, unknown))
+    if problems:
+        raise InputError.listing(problems)
+    desired = target.id if target is not None else PLATFORM_SERVER
+    choices = [ConnectorChoice(DOMAINS, found[name.lower()][0], found[name.lower()][1], desired, found[name.lower()][2])
+               for name in names]
+    return ConnectorChoicePlan(exchange, DOMAINS, target, connectors, choices, strategy)

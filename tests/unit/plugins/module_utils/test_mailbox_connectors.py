@@ -1,0 +1,110 @@
+"""_mailbox_connectors.py: plans, validation and apply, with the exact requests expected."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.ovhcloud.exchange.plugins.module_utils import _mailbox_connectors as choices
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import InputError
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskWaiter
+from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import (
+    expect, fake_exchange, paged)
+
+RELAY = {"id": 29, "displayName": "relay", "state": "ok", "taskPendingId": 0}
+OTHER = {"id": 31, "displayName": "other", "state": "ok", "taskPendingId": 0}
+
+
+def account(address, connector=0, task=0):
+    return {"primaryEmailAddress": address, "sendConnectorId": connector, "taskPendingId": task}
+
+
+def connectors_read():
+    return expect("GET", "/sendConnector", [RELAY, OTHER], headers=paged())
+
+
+def test_exclusive_plan_and_apply_write_only_what_differs_and_wait_for_all_tasks_at_once():
+    exchange, sdk = fake_exchange([
+        connectors_read(),
+        expect("GET", "/account", [account("a@x.ovh"), account("b@x.ovh", 29), account("c@x.ovh", 29),
+                                   account("d@x.ovh", 31)], headers=paged()),
+        expect("PUT", "/account/a%40x.ovh", None, body={"sendConnectorId": 29}),
+        expect("PUT", "/account/c%40x.ovh", None, body={"sendConnectorId": 0}),
+        # The PUTs answer null: one read back finds the tasks.
+        expect("GET", "/account", [account("a@x.ovh", 0, 501), account("c@x.ovh", 29, 502)], headers=paged()),
+        expect("GET", "/task", [{"id": 501, "status": "done", "function": "setAccount"},
+                                {"id": 502, "status": "done", "function": "setAccount"}], headers=paged()),
+    ])
+    plan = choices.plan_mailbox_connectors(exchange, ["a@x.ovh", "B@x.ovh"], "relay", exclusive=True)
+    assert [(c.key, c.before, c.after) for c in plan.to_change] == [("a@x.ovh", 0, 29), ("c@x.ovh", 29, 0)]
+    plan.apply(TaskWaiter(exchange, 60, sleep=lambda s: None), True)
+    sdk.assert_done()
+    result = plan.result(True)
+    assert result["counts"] == {"bound": 1, "unbound": 1, "unchanged": 1, "skipped": 0, "failed": 0}
+    assert result["task_ids"] == [501, 502]
+    assert plan.diff() == {"before": {"a@x.ovh": "the platform's own server (0)", "c@x.ovh": "relay (29)"},
+                           "after": {"a@x.ovh": "relay (29)", "c@x.ovh": "the platform's own server (0)"}}
+    assert plan.failure() is None
+
+
+def test_every_input_problem_is_named_before_any_write():
+    exchange, sdk = fake_exchange([
+        connectors_read(),
+        expect("GET", "/account", [account("a@x.ovh")], headers=paged()),
+        expect("GET", "/domain", ["x.ovh"]),
+    ])
+    with pytest.raises(InputError) as raised:
+        choices.plan_mailbox_connectors(exchange, ["a@x.ovh", "A@X.ovh", "ghost@x.ovh", "info@elsewhere.ovh", ""],
+                                        "nope", state="absent", exclusive=True)
+    sdk.assert_done()
+    problems = raised.value.problems
+    assert problems[0] == "A@X.ovh is listed twice in accounts (items 0 and 1)"
+    assert problems[1] == "accounts[4] is empty"
+    assert "exclusive=true goes with state=present only" in problems[2]
+    assert problems[3].startswith("no send connector has the name or id 'nope'")
+    assert problems[4] == "ghost@x.ovh: no such mailbox on platform private-zz111111-1"
+    assert problems[5].startswith("info@elsewhere.ovh: elsewhere.ovh is not a domain of platform private-zz111111-1")
+    assert len(problems) == 6
+
+
+def test_a_refused_write_and_a_failed_task_are_reported_per_mailbox():
+    exchange, sdk = fake_exchange([
+        connectors_read(),
+        expect("GET", "/account", [account("a@x.ovh"), account("b@x.ovh"), account("c@x.ovh")], headers=paged()),
+        expect("PUT", "/account/a%40x.ovh", None, body={"sendConnectorId": 29}),
+        expect("PUT", "/account/b%40x.ovh", {"message": "sendConnectorId 29 is not allowed"}, status=400,
+               body={"sendConnectorId": 29}),
+        expect("PUT", "/account/c%40x.ovh", None, body={"sendConnectorId": 29}),
+        expect("GET", "/account", [account("a@x.ovh", 0, 601), account("c@x.ovh", 0, 602)], headers=paged()),
+        expect("GET", "/task", [{"id": 601, "status": "error", "function": "setAccount"},
+                                {"id": 602, "status": "done", "function": "setAccount"}], headers=paged()),
+        # The waiter stops at the first failed task; the others are polled again, not given up.
+        expect("GET", "/task", [{"id": 602, "status": "done", "function": "setAccount"}], headers=paged()),
+    ])
+    plan = choices.plan_mailbox_connectors(exchange, ["a@x.ovh", "b@x.ovh", "c@x.ovh"], "29")
+    plan.apply(TaskWaiter(exchange, 60, sleep=lambda s: None), True)
+    sdk.assert_done()
+    result = plan.result(True)
+    assert result["counts"] == {"bound": 1, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 2}
+    assert result["changed"] is True
+    by_account = dict((item["account"], item) for item in result["accounts"])
+    assert "task 601 (setAccount) ended with status 'error'" in by_account["a@x.ovh"]["error"]
+    assert "sendConnectorId 29 is not allowed" in by_account["b@x.ovh"]["error"]
+    assert by_account["b@x.ovh"]["after"] == {"id": 0, "name": None}
+    assert by_account["c@x.ovh"]["status"] == "bound"
+    assert plan.failure().startswith("2 of 3 mailboxes could not be changed (1 changed): a@x.ovh: ")
+
+
+def test_domain_defaults_with_plain_ids_use_batch_reads():
+    exchange, sdk = fake_exchange([
+        expect("GET", "/sendConnector", [29], headers=paged()),
+        expect("GET", "/sendConnector/29", RELAY),
+        expect("GET", "/domain", ["x.ovh", "y.ovh", "z.ovh"], headers=paged()),
+        expect("GET", "/domain/x.ovh,y.ovh", [{"key": "x.ovh", "value": {"name": "x.ovh", "sendConnectorIdDefault": 0}},
+                                              {"key": "y.ovh", "value": {"name": "y.ovh", "sendConnectorIdDefault": 29}}],
+               headers={"X-Ovh-Batch": ","}),
+    ])
+    plan = choices.plan_domain_defaults(exchange, ["x.ovh", "y.ovh"], "relay")
+    sdk.assert_done()
+    assert plan.strategy == "batch"
+    assert [(c.key, c.before, c.after) for c in plan.choices] == [("x.ovh", 0, 29), ("y.ovh", 29, 29)]
+    assert plan.result(False)["counts"] == {"set": 1, "reset": 0, "unchanged": 1, "failed": 0}

@@ -5,7 +5,7 @@ from ansible_collections.ovhcloud.exchange.plugins.module_utils import _mailbox_
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import InputError
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskWaiter
 from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import (
-    expect, fake_exchange, paged)
+    expect, fake_exchange, named, paged, plain_ids)
 
 RELAY = {"id": 29, "displayName": "relay", "state": "ok", "taskPendingId": 0}
 OTHER = {"id": 31, "displayName": "other", "state": "ok", "taskPendingId": 0}
@@ -27,7 +27,8 @@ def test_exclusive_plan_and_apply_write_only_what_differs_and_wait_for_all_tasks
         expect("PUT", "/account/a%40x.ovh", None, body={"sendConnectorId": 29}),
         expect("PUT", "/account/c%40x.ovh", None, body={"sendConnectorId": 0}),
         # The PUTs answer null: one read back finds the tasks.
-        expect("GET", "/account", [account("a@x.ovh", 0, 501), account("c@x.ovh", 29, 502)], headers=paged()),
+        expect("GET", "/account", [account("a@x.ovh", 0, 501), account("c@x.ovh", 29, 502)],
+               headers=paged(filters=named("a@x.ovh", "c@x.ovh"))),
         expect("GET", "/task", [{"id": 501, "status": "done", "function": "setAccount"},
                                 {"id": 502, "status": "done", "function": "setAccount"}], headers=paged()),
     ])
@@ -66,12 +67,14 @@ def test_every_input_problem_is_named_before_any_write():
 def test_a_refused_write_and_a_failed_task_are_reported_per_mailbox():
     exchange, sdk = fake_exchange([
         connectors_read(),
-        expect("GET", "/account", [account("a@x.ovh"), account("b@x.ovh"), account("c@x.ovh")], headers=paged()),
+        expect("GET", "/account", [account("a@x.ovh"), account("b@x.ovh"), account("c@x.ovh")],
+               headers=paged(filters=named("a@x.ovh", "b@x.ovh", "c@x.ovh"))),
         expect("PUT", "/account/a%40x.ovh", None, body={"sendConnectorId": 29}),
         expect("PUT", "/account/b%40x.ovh", {"message": "sendConnectorId 29 is not allowed"}, status=400,
                body={"sendConnectorId": 29}),
         expect("PUT", "/account/c%40x.ovh", None, body={"sendConnectorId": 29}),
-        expect("GET", "/account", [account("a@x.ovh", 0, 601), account("c@x.ovh", 0, 602)], headers=paged()),
+        expect("GET", "/account", [account("a@x.ovh", 0, 601), account("c@x.ovh", 0, 602)],
+               headers=paged(filters=named("a@x.ovh", "c@x.ovh"))),
         expect("GET", "/task", [{"id": 601, "status": "error", "function": "setAccount"},
                                 {"id": 602, "status": "done", "function": "setAccount"}], headers=paged()),
         # The waiter stops at the first failed task; the others are polled again, not given up.
@@ -95,7 +98,7 @@ def test_domain_defaults_with_plain_ids_use_batch_reads():
     exchange, sdk = fake_exchange([
         expect("GET", "/sendConnector", [29], headers=paged()),
         expect("GET", "/sendConnector/29", RELAY),
-        expect("GET", "/domain", ["x.ovh", "y.ovh", "z.ovh"], headers=paged()),
+        *plain_ids("/domain", ["x.ovh", "y.ovh", "z.ovh"]),
         expect("GET", "/domain/x.ovh,y.ovh", [{"key": "x.ovh", "value": {"name": "x.ovh", "sendConnectorIdDefault": 0}},
                                               {"key": "y.ovh", "value": {"name": "y.ovh", "sendConnectorIdDefault": 29}}],
                headers={"X-Ovh-Batch": ","}),

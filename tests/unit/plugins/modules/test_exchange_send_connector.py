@@ -6,7 +6,7 @@ import pytest
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._connectors import check_settings
 from ansible_collections.ovhcloud.exchange.plugins.modules import exchange_send_connector
 from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import (
-    BASE, ORG, SECRET, Step, listing, reset)
+    BASE, ORG, SECRET, Step, listing, named, reset)
 
 
 @pytest.fixture
@@ -187,7 +187,8 @@ def test_force_moves_the_users_to_the_platform_server_then_deletes(send_connecto
         listing("/account", [{"primaryEmailAddress": "a@example.com", "sendConnectorId": 29}], "sendConnectorId:eq=29"),
         listing("/domain", [], "sendConnectorIdDefault:eq=29"),
         Step("PUT", BASE + "/account/a%40example.com", data=None, body={"sendConnectorId": 0}),
-        listing("/account", [{"primaryEmailAddress": "a@example.com", "sendConnectorId": 0, "taskPendingId": 900}]),
+        listing("/account", [{"primaryEmailAddress": "a@example.com", "sendConnectorId": 0, "taskPendingId": 900}],
+                named("a@example.com")),
         listing("/task", [task(900, function="setAccount")]),
         Step("DELETE", BASE + "/sendConnector/29", data=task(901, "todo", "deleteSendConnector")),
         listing("/task", [task(901, function="deleteSendConnector")]),

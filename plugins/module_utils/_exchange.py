@@ -19,6 +19,7 @@ from collections import namedtuple
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bulk
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import encode_segment
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import OvhApiError, OvhConfigError
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import PENDING_STATUSES
 
 # Connector id 0 (or null) on a mailbox or a domain means the platform's own outgoing server.
 PLATFORM_SERVER = 0
@@ -173,18 +174,33 @@ class Exchange:
         """POST a connector (`settings` by option name); returns (Task or None, Connector or None).
 
         After a failure that may or may not have created it, the newest connector of that name is read
-        back before anything is sent again: never two connectors.
+        back before anything is sent again: never two connectors. OVH may list a new connector only once
+        its creation task ends, so a creation still running (the caller waited for earlier ones) counts
+        as this one: its Task is returned.
         """
         body = dict((_FIELD[option], value) for option, value in settings.items())
 
         def read_back():
             named = [c for c in self.connectors() if c.name == settings["name"]]
-            return max(named, key=lambda c: c.id or 0) if named else None
+            if named:
+                return max(named, key=lambda c: c.id or 0)
+            running = self.pending_creations()
+            return max(running, key=lambda task: task.id).api if running else None
 
         answer = self.client.post(self._path("sendConnector"), body, reconcile=read_back)
         if isinstance(answer, Connector):
             return None, answer
         return (task_from_api(answer) if isinstance(answer, dict) else None), None
+
+    def pending_creations(self):
+        """Connector creations (addSendConnector tasks) that have not ended, from the platform's task list.
+
+        The tasks do not say which connector they create, and OVH may list a connector only once its
+        creation has ended: a connector not found by name may be one of these.
+        """
+        objects, dummy = self._list("task", filters=[("function", "eq", "addSendConnector"),
+                                                     ("status", "in", list(PENDING_STATUSES))])
+        return [task_from_api(obj) for obj in objects if obj.get("id")]
 
     def update_connector(self, connector_id, changes):
         """PUT the changed settings (by option name); the API answers nothing, its task shows on the connector."""

@@ -204,6 +204,25 @@ def test_role_converges_reruns_and_removes_under_each_reading(sim, run_playbook,
     assert_whole_cycle(run, scenario)
 
 
+# The connector alone (no dnsRouting, mailboxes nor domains): with long tasks, each of those would wait one more.
+CREATE_ONLY = {key: CONNECTOR[key] for key in ("name", "smart_host", "port", "require_tls", "auth_mechanism", "user",
+                                               "password", "max_send_size")}
+
+
+def assert_one_creation_while_pending(run, scenario, sim, posted_at, task_seconds):
+    """One connector, created by the earlier POST only; the role looked while that creation was still running."""
+    assert run.rc == 0, output(run)
+    for phase in ("converge", "rerun"):
+        assert the_connector(scenario.service(phase))["smartHost"] == "smtp-relay.example.com"
+    assert scenario.writes("rerun") == scenario.writes("converge")
+    log = sim.requests()
+    assert len(connector_posts(log)) == 1, "a connector was created while the earlier creation was pending"
+    # After the POST, one look at the list was the POST's author's own (the test's, or the unwaited module's);
+    # the next one is the role's.
+    first_look = [r for r in log if r["route"].endswith("/sendConnector") and r["method"] == "GET" and r["time"] > posted_at][1]
+    assert first_look["time"] < posted_at + task_seconds, "the role looked only once the creation had ended"
+
+
 @pytest.mark.parametrize("profile", ["friendly", "pessimistic"])
 def test_rerun_while_the_creation_task_is_pending_creates_no_second_connector(sim, run_playbook, profile):
     """An earlier run POSTed the connector and stopped (interrupted, or wait=false); its creation task is
@@ -215,28 +234,24 @@ def test_rerun_while_the_creation_task_is_pending_creates_no_second_connector(si
     task = client.post(f"{BASE}/sendConnector", **POST_BODY)
     assert client.get(f"{BASE}/sendConnector") == [] and task["id"] in client.get(f"{BASE}/task")
 
-    run, scenario = run_scenario(run_playbook, sim, CONVERGE, RERUN, REMOVE)
-    assert_whole_cycle(run, scenario)
-    log = sim.requests()
-    assert len(connector_posts(log)) == 1, "the role created a connector while the earlier creation was pending"
-    # The test's own GETs came right after the POST; the role's first look at the list is the next one.
-    first_look = [r for r in log if r["route"].endswith("/sendConnector") and r["method"] == "GET"][1]
-    assert first_look["time"] < posted_at + task_seconds, "the role looked only once the creation had ended"
+    run, scenario = run_scenario(run_playbook, sim, role_play("converge", [CREATE_ONLY], checkpoint="converge"),
+                                 role_play("rerun", [CREATE_ONLY], checkpoint="rerun"))
+    assert_one_creation_while_pending(run, scenario, sim, posted_at, task_seconds)
 
 
 def test_unwaited_creation_then_the_role_creates_no_second_connector(sim, run_playbook):
     """exchange_send_connector with wait=false returns while the creation runs; the role, run right after,
     must find that pending creation and wait for it."""
-    sim.reset(connector_listed_after_task=True, task_seconds=4)
-    create = {key: CONNECTOR[key] for key in ("name", "smart_host", "port", "require_tls", "auth_mechanism", "user",
-                                              "password", "max_send_size")}
-    run, scenario = run_scenario(run_playbook, sim, module_play("create without waiting", {**create, "wait": False}),
-                                 CONVERGE, RERUN, REMOVE)
+    task_seconds = 10
+    sim.reset(connector_listed_after_task=True, task_seconds=task_seconds)
+    run, scenario = run_scenario(run_playbook, sim, module_play("create without waiting", {**CREATE_ONLY, "wait": False}),
+                                 role_play("converge", [CREATE_ONLY], checkpoint="converge"),
+                                 role_play("rerun", [CREATE_ONLY], checkpoint="rerun"))
     assert run.rc == 0, output(run)
     unwaited = run.task("create without waiting")
-    assert unwaited["changed"] and unwaited["task_ids"]
-    assert_whole_cycle(run, scenario)
-    assert len(connector_posts(sim.requests())) == 1
+    assert unwaited["changed"] and unwaited["task_ids"] and unwaited["id"] is None  # not listed yet
+    posted_at = next(r["time"] for r in sim.requests() if r["method"] == "POST")
+    assert_one_creation_while_pending(run, scenario, sim, posted_at, task_seconds)
 
 
 def test_failed_creation_is_reported_with_the_real_state_then_converges_once(sim, run_playbook):

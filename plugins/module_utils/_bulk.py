@@ -300,9 +300,9 @@ def list_objects(client, list_path, item_path_fn, filters=None, key=None, only=N
     ``name``), needed with ``only``. ``only``: keys wanted (strings compared without case); other objects
     are not returned, and not read at all when the gateway answers plain ids; with ``narrow``, up to
     IN_FILTER_MAX of them are asked for by an ``in`` filter instead of reading every object of the route
-    (for routes known to take it: a wrong filter would fail the read). ``item_path_fn(key)`` builds the path of one object. ``modes``: a dict kept for a
-    module run, in which what each list path answered is remembered, so that later reads go straight to
-    the mode that works.
+    (for routes known to take it: a wrong filter would fail the read). ``item_path_fn(key)`` builds the
+    path of one object. ``modes``: a dict kept for a module run, in which what each list path answered is
+    remembered, so that later reads go straight to the mode that works.
 
     Strategies: ``object_list`` (one request per page), ``cursor`` (one request per cursor page),
     ``batch`` (the id list then one GET per ``batch_size`` keys), ``single`` (the id list then one GET

@@ -106,7 +106,7 @@ def module_play(name, module_args):
 
 CONVERGE = role_play("converge", [CONNECTOR], checkpoint="converge")
 RERUN = role_play("rerun", [CONNECTOR], checkpoint="rerun")
-REMOVE = role_play("forced removal", [{"name": NAME, "state": "absent"}], checkpoint="removal")
+REMOVE = role_play("forced removal", [{"name": NAME, "state": "absent", "force": True}], checkpoint="removal")
 
 
 class Scenario:

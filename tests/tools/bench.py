@@ -281,6 +281,8 @@ def run_memory(bench, sim, size, workdir):
 
 PLATFORMS_PLAYBOOK = REPO / "playbooks" / "send_connector_platforms.yml"
 PLATFORMS_SECTION = ("<!-- bench:platforms -->", "<!-- /bench:platforms -->")
+# Written by tests/tools/bench_read_paths.py (`--only read-paths`), kept by the other runs.
+READ_PATHS_SECTION = ("<!-- bench:read-paths -->", "<!-- /bench:read-paths -->")
 
 
 def run_platforms(workdir, platforms, per_platform, forks_list, latency, task_seconds):
@@ -335,10 +337,10 @@ def platforms_report(results, platforms, per_platform, latency, task_seconds, ma
     return "\n".join(lines)
 
 
-def splice_section(path, section):
+def splice_section(path, section, markers=PLATFORMS_SECTION):
     """Put `section` in place of the one between the markers in `path`, or at its end."""
     text = path.read_text() if path.exists() else ""
-    start, end = PLATFORMS_SECTION
+    start, end = markers
     if start in text and end in text:
         text = text[:text.index(start)] + section.rstrip("\n") + text[text.index(end) + len(end):]
     else:
@@ -346,10 +348,10 @@ def splice_section(path, section):
     path.write_text(text if text.endswith("\n") else text + "\n")
 
 
-def kept_section(path):
-    """The platforms section of an existing report, to keep when the other scenarios are rerun."""
+def kept_section(path, markers=PLATFORMS_SECTION):
+    """A section (the platforms one by default) of an existing report, to keep when the other scenarios are rerun."""
     text = path.read_text() if path.exists() else ""
-    start, end = PLATFORMS_SECTION
+    start, end = markers
     return text[text.index(start):text.index(end) + len(end)] + "\n" if start in text and end in text else ""
 
 
@@ -529,12 +531,22 @@ def main():
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--task-seconds", type=float, default=0.2)
     parser.add_argument("--output", type=Path, help="where to write the report (images go to img/ beside it)")
-    parser.add_argument("--only", choices=["platforms"], help="run one scenario and update its section of the report")
+    parser.add_argument("--only", choices=["platforms", "read-paths"],
+                        help="run one scenario and update its section of the report")
     args = parser.parse_args()
     options = dict(QUICK if args.quick else FULL)
     if args.output:
         options["output"] = args.output
         options["images"] = args.output.parent / "img"
+    if args.only == "read-paths":
+        import bench_read_paths  # noqa: E402  (beside this file; it imports this one)
+
+        section, ok = bench_read_paths.run()
+        splice_section(options["output"], section, READ_PATHS_SECTION)
+        print(f"\nupdated {options['output']}")
+        if not ok:
+            sys.exit("some read-path runs failed")
+        return
     if args.only == "platforms":
         platforms, per_platform = (5, 20) if args.quick else (50, 200)
         machine_text = machine()
@@ -558,9 +570,10 @@ def main():
         memory = run_memory(bench, sim, options["memory_size"], workdir)
     plots = plot(results, options["images"], options["sizes"])
     text = report(options, results, rate, memory, args.latency_ms, args.task_seconds, started, plots)
-    platforms_section = kept_section(options["output"])
-    if platforms_section:
-        text = text.rstrip("\n") + "\n\n" + platforms_section
+    for markers in (PLATFORMS_SECTION, READ_PATHS_SECTION):
+        section = kept_section(options["output"], markers)
+        if section:
+            text = text.rstrip("\n") + "\n\n" + section
     options["output"].parent.mkdir(parents=True, exist_ok=True)
     options["output"].write_text(text)
     print(f"\nwrote {options['output'].relative_to(REPO) if options['output'].is_relative_to(REPO) else options['output']}")

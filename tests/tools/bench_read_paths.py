@@ -7,7 +7,7 @@ converges once (not measured), then runs again with nothing to do, counted by th
 `/_sim/stats`. The section it writes in docs/performance.md sits between two markers, so that it can
 be measured alone:
 
-    .venv/bin/python tests/tools/bench_read_paths.py            # updates docs/performance.md
+    .venv/bin/python tests/tools/bench.py --only read-paths     # updates docs/performance.md
     .venv/bin/python tests/tools/bench_read_paths.py --print    # prints the section only
 """
 from __future__ import annotations
@@ -26,13 +26,13 @@ for _path in (REPO / "tests", REPO / "tests" / "integration", REPO / "tests" / "
 from testlib import run_ansible_playbook  # noqa: E402
 from ovh_api_sim.testing import SimulatorProcess  # noqa: E402
 from role_play import ROLE_PLAY, extra_vars_file  # noqa: E402
-from bench import mailboxes, stats_delta  # noqa: E402
+from bench import READ_PATHS_SECTION, mailboxes, splice_section, stats_delta  # noqa: E402
 
 PLATFORM = "private-zz111111-1"
-BEGIN = "<!-- read paths: begin (tests/tools/bench_read_paths.py) -->"
-END = "<!-- read paths: end -->"
+BEGIN, END = READ_PATHS_SECTION
 ALL_ROUTES = ["sendConnector", "domain", "task", "account"]
-# name, what the gateway serves, the simulator's readings for it
+LARGE = 12000  # generated mailboxes of the large platform: three pages of 5,000
+# name, what the gateway serves, the simulator's readings for it, and optionally (mailboxes, listed)
 PATHS = [
     ("paged", "full objects by page on every list route (`CachedObjectList-Pages`)", {}),
     ("cursor", "no pages, cursors (`CachedObjectList-Cursor`) on every list route", {
@@ -41,6 +41,10 @@ PATHS = [
     ("single GETs", "plain ids, then one GET per object", {"unpaged_routes": ALL_ROUTES, "no_batch": True}),
     ("pessimistic", "`--api-profile pessimistic`: pages on the account list only, no batch, the manager's filters, "
                     "late writes", {"api_profile": "pessimistic"}),
+    ("paged, large platform, 10 listed", "pages; the 10 mailboxes asked for by `primaryEmailAddress:in=...`", {},
+     (LARGE, 10)),
+    ("paged, large platform, 60 listed", "pages; more than 50 listed, so the whole account list is read", {},
+     (LARGE, 60)),
 ]
 
 
@@ -66,47 +70,43 @@ def measure(sim, workdir, readings, accounts, listed):
 
 
 def render(rows, accounts, listed, seconds):
+    # rows: (name, served, routes, writes, ok, mailboxes, listed)
     lines = [
         BEGIN,
         "## The no-op rerun by read path",
         "",
         f"Measured by `tests/tools/bench_read_paths.py` on {time.strftime('%Y-%m-%d')} ({seconds:.0f} s in all). The role "
-        f"with one connector, {listed} of the platform's {accounts + 6:,} mailboxes and one domain default, already "
-        "converged; the figures are the requests of the run that finds nothing to do, from the simulator's "
-        "`/_sim/stats` (writes must be 0). Each row switches the simulator to one way the real gateway may answer "
-        "list routes (docs/simulator.md, reading 4); the collection detects it per route and remembers it for the "
-        "rest of the module run.",
+        f"with one connector, {listed} of the platform's {accounts + 6:,} mailboxes (unless the row says otherwise) and "
+        "one domain default, already converged; the figures are the requests of the run that finds nothing to do, "
+        "from the simulator's `/_sim/stats` (writes must be 0). Each row switches the simulator to "
+        "one way the real gateway may answer list routes (docs/simulator.md, reading 4); the collection detects it per "
+        "route and remembers it for the rest of the module run. The cursor and plain-id paths pay one extra request "
+        "per route and module run: the paged request whose plain-id answer shows that pages are not served.",
         "",
-        "| read path | the gateway serves | requests | writes | requests by route |",
-        "|---|---|---|---|---|",
+        "| read path | the gateway serves | mailboxes (listed) | requests | writes | requests by route |",
+        "|---|---|---|---|---|---|",
     ]
-    for name, served, routes, writes, ok in rows:
+    for name, served, routes, writes, ok, mailboxes, listed_here in rows:
         by_route = "<br>".join(f"{route}: {count}" for route, count in sorted(routes.items(), key=lambda kv: -kv[1]))
         total = sum(routes.values())
-        lines.append(f"| {name} | {served} | {total if ok else 'failed'} | {writes} | {by_route} |")
+        lines.append(f"| {name} | {served} | {mailboxes + 6:,} ({listed_here}) | {total if ok else 'failed'} | {writes} | "
+                     f"{by_route} |")
     lines += ["", END]
     return "\n".join(lines)
-
-
-def update(document, section):
-    """`document` with its read-path section replaced (or appended)."""
-    if BEGIN in document and END in document:
-        head, rest = document.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1]
-        return head + section + tail
-    return document.rstrip("\n") + "\n\n" + section + "\n"
 
 
 def run(accounts=200, listed=10):
     started = time.monotonic()
     rows = []
     with SimulatorProcess(args=["--task-seconds", "0.2"]) as sim, tempfile.TemporaryDirectory() as folder:
-        for name, served, readings in PATHS:
+        for name, served, readings, *size in PATHS:
+            mailboxes, listed_here = size[0] if size else (accounts, listed)
             print(f"-- {name} ...", end=" ", flush=True)
-            setup_rc, rerun_rc, routes, writes = measure(sim, Path(folder), readings, accounts, listed)
+            setup_rc, rerun_rc, routes, writes = measure(sim, Path(folder), readings, mailboxes, listed_here)
             print(f"{sum(routes.values())} requests, {writes} writes, rc={setup_rc}/{rerun_rc}", flush=True)
-            rows.append((name, served, routes, writes, setup_rc == 0 and rerun_rc == 0))
-    return render(rows, accounts, listed, time.monotonic() - started), all(row[-1] for row in rows)
+            rows.append((name, served, routes, writes, setup_rc == 0 and rerun_rc == 0 and writes == 0, mailboxes,
+                         listed_here))
+    return render(rows, accounts, listed, time.monotonic() - started), all(row[4] for row in rows)
 
 
 def main():
@@ -120,7 +120,7 @@ def main():
     if options.print:
         print(section)
     else:
-        options.output.write_text(update(options.output.read_text(), section))
+        splice_section(options.output, section, READ_PATHS_SECTION)
         print(f"updated {options.output}")
     return 0 if ok else 1
 

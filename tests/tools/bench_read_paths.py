@@ -80,8 +80,9 @@ def render(rows, accounts, listed, seconds):
         "one domain default, already converged; the figures are the requests of the run that finds nothing to do, "
         "from the simulator's `/_sim/stats` (writes must be 0). Each row switches the simulator to "
         "one way the real gateway may answer list routes (docs/simulator.md, reading 4); the collection detects it per "
-        "route and remembers it for the rest of the module run. The cursor and plain-id paths pay one extra request "
-        "per route and module run: the paged request whose plain-id answer shows that pages are not served.",
+        "route and remembers it for the rest of the module run. The other paths pay, once per route and module run, the "
+        "paged request whose plain-id answer shows that pages are not served (and the cursor request, when it is not "
+        "served either), and where batches are off, one refused batch GET per module run.",
         "",
         "| read path | the gateway serves | mailboxes (listed) | requests | writes | requests by route |",
         "|---|---|---|---|---|---|",

@@ -74,7 +74,7 @@ class Wanted:
     """What the module was asked for one connector, as plain values."""
 
     def __init__(self, name=None, connector_id=None, state="present", settings=None, update_password="on_create",
-                 force=False, allow_unsupported_offer=False):
+                 force=False, allow_unsupported_offer=False, wait=False):
         self.name = name
         self.connector_id = connector_id
         self.present = state == "present"
@@ -82,6 +82,7 @@ class Wanted:
         self.update_password = update_password
         self.force = force
         self.allow_unsupported_offer = allow_unsupported_offer
+        self.wait = wait
 
 
 class SendConnectorPlan:
@@ -106,6 +107,12 @@ class SendConnectorPlan:
     @property
     def changed(self):
         return bool(self.create is not None or self.updates or self.authentication is not None or self.delete)
+
+    @property
+    def waits(self):
+        """With wait, a connector with a task still running (such as its creation) is waited for even when nothing
+        changes: a rerun after a wait_timeout returns it ready, not still being created."""
+        return bool(self.wanted.wait and self.wanted.present and self.current is not None and self.current.pending_task)
 
     @property
     def operation(self):

@@ -261,7 +261,7 @@ def plan(exchange, params):
     return plan_send_connector(exchange, Wanted(
         name=params["name"], connector_id=params["id"], state=params["state"],
         settings=dict((option, params[option]) for option in SETTINGS), update_password=params["update_password"],
-        force=params["force"], allow_unsupported_offer=params["allow_unsupported_offer"]))
+        force=params["force"], allow_unsupported_offer=params["allow_unsupported_offer"], wait=params["wait"]))
 
 
 def main():

@@ -227,7 +227,7 @@ def assert_one_creation_while_pending(run, scenario, sim, posted_at, task_second
 def test_rerun_while_the_creation_task_is_pending_creates_no_second_connector(sim, run_playbook, profile):
     """An earlier run POSTed the connector and stopped (interrupted, or wait=false); its creation task is
     still running and, under this reading, the connector is not listed until it ends."""
-    task_seconds = 15  # longer than ansible-playbook takes to reach the connector task on a loaded machine
+    task_seconds = 25  # longer than ansible-playbook takes to reach the connector task on a loaded machine
     sim.reset(api_profile=profile, connector_listed_after_task=True, task_seconds=task_seconds)
     client = sim.client()
     posted_at = time.time()

@@ -305,3 +305,16 @@ def test_an_update_that_shows_late_is_read_again_until_it_shows(send_connector):
         Step("GET", BASE + "/sendConnector/29", data=connector(port=2525)),
     ])
     assert result["changed"] and "failed" not in result and result["connector"]["port"] == 2525
+
+
+def test_a_rerun_with_nothing_to_change_waits_for_the_creation_still_running(send_connector):
+    # An earlier run timed out waiting for the creation: with wait, the rerun returns the connector ready.
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "port": 587}, [
+        listing("/sendConnector", [connector(state="creating", taskPendingId=700)]),
+        listing("/task", [task(700, "done")]),
+        Step("GET", BASE + "/sendConnector/29", data=connector()),
+    ])
+    assert result["changed"] is False and result["connector"]["state"] == "ok" and sdk.writes() == []
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "wait": False},
+                                 [listing("/sendConnector", [connector(state="creating", taskPendingId=700)])])
+    assert result["changed"] is False and result["connector"]["state"] == "creating"

@@ -19,15 +19,45 @@ import os
 import random
 import time
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._credentials import (
-    HAS_OVH, build_sdk_client, sdk_error_text)
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import OvhApiError, OvhConfigError
+    is_loopback, sdk_client_and_endpoint_source, sdk_error_text)
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import InputError, OvhApiError, OvhConfigError
 
-if HAS_OVH:
+try:
     import ovh.exceptions
+    import ovh.oauth2
     import requests
+    import requests.utils
+    from oauthlib.oauth2 import BackendApplicationClient
+except ImportError:
+    pass  # _credentials.HAS_OVH is False: the runner reports the missing SDK before any use
+else:
+
+    class _GuardedOAuth2(ovh.oauth2.OAuth2):
+        """The SDK's OAuth2 helper whose sessions (the token's and the API's) go through `_guard_session`."""
+
+        def __init__(self, oauth2, api_url):
+            super(_GuardedOAuth2, self).__init__(oauth2.client_id, oauth2.client_secret, oauth2.token_url)
+            self._urls = (oauth2.token_url, api_url)
+
+        @property
+        def token(self):
+            # As the SDK's, but its one-off token session is guarded too.
+            if self._token is None:
+                session = ovh.oauth2.RefreshOAuth2Session(
+                    token_url=self.token_url, client=BackendApplicationClient(client_id=self.client_id, scope=["all"]))
+                _guard_session(session, self._urls)
+                self._token = session.fetch_token(token_url=self.token_url, client_id=self.client_id,
+                                                  client_secret=self.client_secret)
+            return self._token
+
+        @property
+        def session(self):
+            if self._session is None:
+                _guard_session(ovh.oauth2.OAuth2.session.fget(self), self._urls)
+            return self._session
 
 _AUTH_ERROR_CODES = ("INVALID_KEY", "INVALID_CREDENTIAL", "NOT_CREDENTIAL", "INVALID_SIGNATURE", "QUERY_TIME_OUT")
 _AUTH_MESSAGES = ("invalid signature", "application key is invalid", "credential does not exist",
@@ -38,7 +68,14 @@ _CREDENTIALS_HINT = ("check application_key, application_secret and consumer_key
 
 
 def encode_segment(segment):
-    """Percent-encode one path segment (`@`, `/`, spaces...): the SDK signs the path exactly as given."""
+    """Percent-encode one path segment (`@`, `/`, spaces...): the SDK signs the path exactly as given.
+
+    `.` and `..` are refused: urllib3 removes them from the path after signing (an "Invalid signature", or
+    with OAuth2 another path really requested).
+    """
+    if str(segment) in (".", ".."):
+        raise InputError("{0!r} cannot be an organization, service, mailbox, domain or any name in an API path: "
+                         "'.' and '..' would change the path; give the real name".format(str(segment)))
     return quote(str(segment), safe="")
 
 
@@ -82,29 +119,61 @@ def _parse_retry_after(value, now=None):
 
 
 def connect(credential_options, warn=None):
-    """An OvhClient for the credential options (see `_credentials.build_sdk_client`)."""
-    sdk = build_sdk_client(credential_options)
+    """An OvhClient for the credential options (see `_credentials.build_sdk_client`).
+
+    Its `endpoint_source` says where the endpoint came from (`option`, `environment`, `ovh.conf (<path>)`).
+    """
+    sdk, source = sdk_client_and_endpoint_source(credential_options)
     if getattr(sdk, "_oauth2", None) is None:
-        _read_environment_once(sdk._session, sdk._endpoint)
-    return OvhClient(sdk, warn=warn, trust_local_clock=True)
+        _guard_session(sdk._session, (sdk._endpoint,))
+    else:
+        sdk._oauth2 = _GuardedOAuth2(sdk._oauth2, sdk._endpoint)
+    client = OvhClient(sdk, warn=warn, trust_local_clock=True)
+    client.endpoint_source = source
+    return client
 
 
-def _read_environment_once(session, url):
+def _guard_session(session, urls):
+    """Settings of a session that talks to the API or the token URL: environment once, no redirect."""
+    _read_environment_once(session, urls)
+    session.hooks["response"].append(_refuse_redirect)
+
+
+def _read_environment_once(session, urls):
     """Apply the proxy and CA settings of the environment (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE) once.
 
     requests reads them, and ~/.netrc, again for every request: a fifth of a request's CPU, which caps the
     bulk writes. A module run is one short process, so reading them once gives the same settings; ~/.netrc
-    is no longer read (signed requests need no Authorization header). The OAuth2 session is left alone:
-    its token URL is another host, which NO_PROXY may treat differently.
+    is no longer read (signed requests need no Authorization header). A proxy is set per host of `urls`
+    (the API, the token URL), never for a loopback host: signed requests to a local simulator would
+    otherwise leave the machine in clear text.
     """
-    settings = session.merge_environment_settings(url, {}, None, None, None)
-    if isinstance(settings["verify"], str) and not os.path.exists(settings["verify"]):
-        # requests would only fail at the TLS handshake, worded as the API not answering.
-        raise OvhConfigError("the CA bundle {0!r} named by REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE) does not exist: "
-                             "fix the path or unset the variable".format(settings["verify"]))
-    session.proxies.update(settings["proxies"])
-    session.verify = settings["verify"]
+    for url in urls:
+        settings = session.merge_environment_settings(url, {}, None, None, None)
+        if isinstance(settings["verify"], str) and not os.path.exists(settings["verify"]):
+            # requests would only fail at the TLS handshake, worded as the API not answering.
+            raise OvhConfigError("the CA bundle {0!r} named by REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE) does not exist: "
+                                 "fix the path or unset the variable".format(settings["verify"]))
+        parts = urlsplit(url)
+        proxy = requests.utils.select_proxy(url, settings["proxies"])
+        if proxy and not is_loopback(parts.hostname or ""):
+            session.proxies["{0}://{1}".format(parts.scheme, parts.hostname)] = proxy
+        session.verify = settings["verify"]
     session.trust_env = False
+
+
+def _refuse_redirect(response, **kwargs):
+    """A response hook: a redirect is an error naming its target, never followed (requests would re-send the
+    body, a relay password maybe, and the API's signature headers to it, https to http included)."""
+    if response.is_redirect:
+        response.close()
+        request = response.request
+        raise OvhApiError(
+            "{0} {1} answered {2} with a redirect to {3!r}, refused: requests to the OVH API and its token URL "
+            "follow no redirect. Set endpoint (or oauth2_token_url) to the URL that answers itself".format(
+                request.method, request.url, response.status_code, response.headers.get("Location")),
+            method=request.method, path=urlsplit(request.url).path, status=response.status_code, kind="config")
+    return response
 
 
 class _Answer:
@@ -139,6 +208,8 @@ def _shorten(text, size=120):
 
 class OvhClient:
     """Signed requests to the OVH API with one bounded retry loop and request counters."""
+
+    endpoint_source = None  # where the endpoint came from, set by connect()
 
     def __init__(self, sdk, retry=None, sleep=time.sleep, clock=time.monotonic, warn=None, trust_local_clock=False):
         self.sdk = sdk

@@ -18,6 +18,7 @@ import ipaddress
 import os
 import traceback
 
+from configparser import Error as ConfigParserError, RawConfigParser
 from urllib.parse import urlsplit
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import OvhConfigError
@@ -27,6 +28,8 @@ try:
     import ovh.client
     import ovh.config
     import ovh.exceptions
+    from urllib3.exceptions import LocationParseError
+    from urllib3.util import parse_url
 except ImportError:
     HAS_OVH = False
     OVH_IMPORT_ERROR = traceback.format_exc()
@@ -49,6 +52,36 @@ def is_loopback(host):
         return False
 
 
+def check_url(url, option):
+    """(scheme, host, port, path) of an API or token URL, as the transport (urllib3) reads it.
+
+    Refused: a backslash, a user part, whitespace or a control character, and any URL that urllib3 and
+    urllib.parse read as different schemes, hosts or ports (`http://127.0.0.1:1\\@127.0.0.1:2/`: the check
+    would see one host and the request go to another).
+    """
+    def refuse(why):
+        return OvhConfigError("{0} {1!r} refused: {2}; give scheme://host[:port]/path and nothing else".format(option, url, why))
+    if "\\" in url:
+        raise refuse("it holds a backslash, which URL parsers read differently")
+    if any(char.isspace() or ord(char) < 0x20 or 0x7f <= ord(char) <= 0x9f for char in url):
+        raise refuse("it holds whitespace or a control character")
+    try:
+        transport = parse_url(url)
+        standard = urlsplit(url)
+        standard_port = standard.port
+    except (LocationParseError, ValueError) as error:
+        raise refuse("it is not a valid URL ({0})".format(error))
+    if transport.auth is not None or "@" in standard.netloc:
+        raise refuse("it holds a user part (user@host): credentials never go in the URL")
+    host = (transport.host or "").strip("[]").lower()
+    read_by_transport = ((transport.scheme or "").lower(), host, transport.port)
+    read_by_urllib = (standard.scheme.lower(), (standard.hostname or "").lower(), standard_port)
+    if read_by_transport != read_by_urllib:
+        raise refuse("URL parsers disagree on its scheme, host or port ({0} against {1})".format(
+            read_by_transport, read_by_urllib))
+    return read_by_transport + (standard.path,)
+
+
 def resolve_endpoint(endpoint):
     """(sdk endpoint name, base URL or None) for a region name or a URL; refuses anything else clearly."""
     if endpoint in REGIONS or (endpoint in ovh.client.ENDPOINTS and "://" not in endpoint):
@@ -57,13 +90,12 @@ def resolve_endpoint(endpoint):
         raise OvhConfigError(
             "endpoint {0!r} is neither an OVH region ({1}) nor a URL; set endpoint (or OVH_ENDPOINT) to one of "
             "those".format(endpoint, ", ".join(REGIONS)))
-    parts = urlsplit(endpoint)
-    host = parts.hostname or ""
-    if parts.scheme == "https" and host:
+    scheme, host, port, path = check_url(endpoint, "endpoint")
+    if scheme == "https" and host:
         pass
-    elif parts.scheme == "http" and host and is_loopback(host):
+    elif scheme == "http" and host and is_loopback(host):
         pass
-    elif parts.scheme == "http" and host:
+    elif scheme == "http" and host:
         raise OvhConfigError(
             "endpoint {0!r} refused: plain http would send the signed requests in clear text; it is allowed only "
             "to a loopback address (a local simulator). Use https or a region ({1})".format(endpoint, ", ".join(REGIONS)))
@@ -71,13 +103,27 @@ def resolve_endpoint(endpoint):
         raise OvhConfigError(
             "endpoint {0!r} is not a usable URL: give https://host[:port]/1.0 (or http:// to a loopback address), "
             "or a region ({1})".format(endpoint, ", ".join(REGIONS)))
-    path = parts.path.rstrip("/") or "/1.0"
-    return endpoint, "{0}://{1}{2}".format(parts.scheme, parts.netloc, path)
+    path = path.rstrip("/") or "/1.0"
+    return endpoint, "{0}://{1}{2}".format(scheme, _netloc(host, port), path)
+
+
+def _netloc(host, port):
+    host = "[{0}]".format(host) if ":" in host else host
+    return host if port is None else "{0}:{1}".format(host, port)
 
 
 def _default_token_url(base_url):
-    parts = urlsplit(base_url)
-    return "{0}://{1}/auth/oauth2/token".format(parts.scheme, parts.netloc)
+    scheme, host, port = check_url(base_url, "endpoint")[:3]
+    return "{0}://{1}/auth/oauth2/token".format(scheme, _netloc(host, port))
+
+
+def check_token_url(token_url):
+    """The OAuth2 token URL's rule: the endpoint's (https, or http to loopback only). True for loopback http."""
+    scheme, host = check_url(token_url, "oauth2_token_url")[:2]
+    loopback_http = scheme == "http" and is_loopback(host)
+    if not host or (not loopback_http and scheme != "https"):
+        raise OvhConfigError("oauth2_token_url {0!r} must be https (or http to a loopback address)".format(token_url))
+    return loopback_http
 
 
 def option_value(options, name):
@@ -99,10 +145,37 @@ def sdk_error_text(error):
 
 def build_sdk_client(options, timeout=(10, 60)):
     """An `ovh.Client` from the credential options; the SDK completes unset values from OVH_* and ovh.conf."""
+    return sdk_client_and_endpoint_source(options, timeout)[0]
+
+
+def working_directory_config():
+    """The ovh.conf of the working directory, which the SDK reads first of its files (the path, resolved)."""
+    return os.path.realpath("./ovh.conf")
+
+
+def _config_file_with_endpoint():
+    """Which ovh.conf gave `[default] endpoint` (the SDK reads them all; the last in CONFIG_PATH wins)."""
+    for path in reversed(ovh.config.CONFIG_PATH):
+        parser = RawConfigParser()
+        try:
+            parser.read(path)
+        except ConfigParserError:
+            continue
+        if parser.has_option("default", "endpoint"):
+            return path
+    return None
+
+
+def sdk_client_and_endpoint_source(options, timeout=(10, 60)):
+    """(`ovh.Client`, where the endpoint came from): `option`, `environment` or `ovh.conf (<path>)`."""
     _process_forget_empty_ovh_variables()
     endpoint = option_value(options, "endpoint")
-    if endpoint is None:
+    if endpoint is not None:
+        # Ansible fills the option from OVH_ENDPOINT when the task does not set it.
+        source = "environment" if os.environ.get("OVH_ENDPOINT") == endpoint else "option"
+    else:
         endpoint = ovh.config.config.get("default", "endpoint")
+        source = "environment" if os.environ.get("OVH_ENDPOINT") else "ovh.conf ({0})".format(_config_file_with_endpoint())
     if endpoint is None:
         raise OvhConfigError(
             "no OVH endpoint: set the endpoint option or OVH_ENDPOINT to a region ({0}) or a URL, or write "
@@ -122,13 +195,10 @@ def build_sdk_client(options, timeout=(10, 60)):
         if token_url is None and base_url is not None:
             token_url = _default_token_url(base_url)
         if token_url is not None:
-            token_parts = urlsplit(token_url)
-            loopback_http = token_parts.scheme == "http" and is_loopback(token_parts.hostname or "")
-            if not loopback_http and token_parts.scheme != "https":
-                raise OvhConfigError("oauth2_token_url {0!r} must be https (or http to a loopback address)".format(token_url))
+            loopback_http = check_token_url(token_url)
             _process_register_token_url(name, token_url, loopback_http)
     try:
-        return ovh.Client(endpoint=name, timeout=timeout, **keys)
+        return ovh.Client(endpoint=name, timeout=timeout, **keys), source
     except (ovh.exceptions.InvalidRegion, ovh.exceptions.InvalidConfiguration) as error:
         raise OvhConfigError("the OVH client cannot be configured: {0}".format(sdk_error_text(error)))
 

@@ -24,7 +24,7 @@ from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_requ
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bulk
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import connect
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._credentials import (
-    CREDENTIAL_OPTIONS, HAS_OVH, OVH_IMPORT_ERROR)
+    CREDENTIAL_OPTIONS, HAS_OVH, OVH_IMPORT_ERROR, working_directory_config)
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import InputError, OvhApiError
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._exchange import BulkOptions, Exchange
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskError, TaskWaiter
@@ -79,6 +79,36 @@ def bulk_options(parallel, max_requests_per_second):
     return BulkOptions(parallel or _bulk.DEFAULT_PARALLEL, max_requests_per_second)
 
 
+def name_problems(argument_spec, params):
+    """Problems of every name option (organization, service, connector name, mailboxes, domains...).
+
+    Refused: a control character (CR/LF would end a header or a line early) and `.` or `..`, which urllib3
+    removes from a path after it was signed. Secrets (no_log) are not names and may hold anything.
+    """
+    problems = []
+
+    def check(option, value):
+        if isinstance(value, (list, tuple)):
+            for item in value:
+                check(option, item)
+        elif isinstance(value, dict):
+            for item in value.values():
+                check(option, item)
+        elif isinstance(value, str):
+            bad = [index for index, char in enumerate(value) if ord(char) < 0x20 or 0x7f <= ord(char) <= 0x9f]
+            if bad:
+                problems.append("{0}: {1!r} holds a control character (CR, LF, tab, NUL...) at position {2}: remove it".format(
+                    option, value, bad[0]))
+            elif value in (".", ".."):
+                problems.append("{0}: {1!r} is not a name: '.' and '..' would change the API path; give the real name".format(
+                    option, value))
+
+    for option, spec in sorted(argument_spec.items()):
+        if not spec.get("no_log") and params.get(option) is not None:
+            check(option, params[option])
+    return problems
+
+
 def run_api_module(options, planner, wait=True, bulk=False, **module_kwargs):
     """Run an API module: `planner(exchange, params)` returns its plan; see the file's docstring."""
     module = AnsibleModule(argument_spec=api_argument_spec(options, wait=wait, bulk=bulk), supports_check_mode=True,
@@ -88,8 +118,15 @@ def run_api_module(options, planner, wait=True, bulk=False, **module_kwargs):
     params = module.params
     client = plan = None
     try:
+        problems = name_problems(module.argument_spec, params)
+        if problems:
+            raise InputError.listing(problems)
         bulk_settings = bulk_options(params.get("parallel"), params.get("max_requests_per_second"))
         client = connect(dict((name, params.get(name)) for name in CREDENTIAL_OPTIONS), warn=module.warn)
+        if client.endpoint_source == "ovh.conf ({0})".format(working_directory_config()):
+            module.warn("the OVH endpoint came from {0}, an ovh.conf in the working directory, which the SDK reads "
+                        "first: it receives the keys and signed requests; set endpoint (or OVH_ENDPOINT) to be "
+                        "sure of the API you talk to".format(client.endpoint_source))
         exchange = Exchange(client, params["organization"], params.get("service"), bulk_settings)
         plan = planner(exchange, params)
         for warning in plan.warnings:
@@ -116,6 +153,7 @@ def run_api_module(options, planner, wait=True, bulk=False, **module_kwargs):
     if module._diff and diff is not None:
         result["diff"] = diff
     result["api_calls"] = client.api_calls()
+    result["endpoint_source"] = client.endpoint_source
     failure = plan.failure()
     if failure:
         module.fail_json(msg=failure, **result)

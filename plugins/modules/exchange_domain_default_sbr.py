@@ -176,6 +176,13 @@ read_strategy:
   returned: success
   type: str
   sample: object_list
+endpoint_source:
+  description:
+    - Where the API endpoint came from, C(option), C(environment) (E(OVH_ENDPOINT)) or C(ovh.conf (<path>)).
+    - An C(ovh.conf) in the working directory also gives a warning.
+  returned: success
+  type: str
+  sample: option
 api_calls:
   description: The requests this task made to the OVH API.
   returned: always

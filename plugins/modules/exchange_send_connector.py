@@ -219,6 +219,13 @@ actions:
   type: list
   elements: str
   sample: ["POST sendConnector"]
+endpoint_source:
+  description:
+    - Where the API endpoint came from, C(option), C(environment) (E(OVH_ENDPOINT)) or C(ovh.conf (<path>)).
+    - An C(ovh.conf) in the working directory also gives a warning.
+  returned: success
+  type: str
+  sample: option
 api_calls:
   description: Requests this run made to the OVH API (OVH's fair use is about 60 requests a minute per key).
   returned: always

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from testlib import COLLECTIONS, REPO
-from shared_constants import BASE
+from shared_constants import BASE, PLATFORM
 
 pytestmark = pytest.mark.integration
 
@@ -61,3 +61,9 @@ def test_playbook_through_ansible_runner_with_injected_credentials(sim, tmp_path
     client = sim.client()
     [connector_id] = client.get(f"{BASE}/sendConnector")
     assert client.get(f"{BASE}/account/newsletter@mydomain.ovh")["sendConnectorId"] == connector_id
+    # The role's outcome reaches the job's artifacts, keyed by its platform (organization/service).
+    [stats] = [e["event_data"] for e in events if e["event"] == "playbook_on_stats"]
+    outcome = stats["artifact_data"]["send_connector_outcome"][f"{PLATFORM}/{PLATFORM}"]
+    assert (outcome["organization"], outcome["service"], outcome["status"]) == (PLATFORM, PLATFORM, "converged")
+    assert outcome["connectors"]["newsletter-relay"]["id"] == connector_id
+    assert outcome["connectors"]["newsletter-relay"]["mailboxes"]["bound"] == 1

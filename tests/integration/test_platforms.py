@@ -5,6 +5,8 @@ assert what the simulator holds and counts (requests, writes), not what the outp
 """
 from __future__ import annotations
 
+import json
+
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -144,12 +146,29 @@ def platform_stats(run):
     return published
 
 
+def job_stats(run):
+    """The job's custom stats as Ansible aggregated them over every host (what AWX keeps as artifacts)."""
+    [line] = [line for line in run.stdout.splitlines() if line.startswith("\tRUN: ")]
+    return json.loads(line[len("\tRUN: "):])
+
+
 def test_twelve_platforms_with_four_forks_converge_then_a_rerun_writes_nothing(platforms, tmp_path):
     numbers = range(1, PLATFORMS + 1)
     inventory = platform_inventory(tmp_path / "inventory", numbers)
-    first = run_ansible_playbook(PLAYBOOK, tmp_path, env=platforms.env, args=("-i", str(inventory), "--forks", "4"))
+    first = run_ansible_playbook(PLAYBOOK, tmp_path, env={**platforms.env, "ANSIBLE_SHOW_CUSTOM_STATS": "1"},
+                                 args=("-i", str(inventory), "--forks", "4"))
     assert first.rc == 0, first.stdout + first.stderr
     assert_converged(platforms, numbers)
+    # The role's own outcome, keyed by organization/service: twelve platforms, none overwritten by another.
+    # (Fails on the code of 2026-11-27: the role published send_connector_ids, one dict for all platforms.)
+    outcome = job_stats(first)["send_connector_outcome"]
+    assert set(outcome) == {f"{platform_name(n)}/{platform_name(n)}" for n in numbers}
+    for number in numbers:
+        connectors, dummy = service_state(platforms, platform_name(number))
+        entry = outcome[f"{platform_name(number)}/{platform_name(number)}"]
+        assert (entry["organization"], entry["host"]) == (platform_name(number), platform_name(number))
+        assert entry["connectors"]["relay"]["id"] == connectors["relay"]["id"]
+        assert entry["connectors"]["relay"]["mailboxes"]["bound"] == 3
     published = platform_stats(first)
     assert set(published) == {platform_name(n) for n in numbers}
     assert all(entry["status"] == "converged" and entry["changed"] for entry in published.values())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import unquote
 
 import pytest
@@ -10,6 +11,7 @@ from testlib import REPO
 from smtp_servers import PASSWORD, USER, ThrowawayCA, received_no_password, smtp_server
 from role_play import ROLE_PLAY
 from shared_constants import BASE, PLATFORM
+from bindings_support import bind_directly, create_connector
 
 INVENTORY = str(REPO / "playbooks" / "inventory")
 APPLY = REPO / "playbooks" / "send_connector.yml"
@@ -191,13 +193,25 @@ def test_preflight_refuses_a_port_that_is_not_smtp(sim, run_playbook, tmp_path):
     assert f"port {relay.port} is not an SMTP port" in run.stdout, run.stdout
     assert bytes(relay.received) == b""
     assert sim.stats()["writes"] == 0
+
+
 def role_run(run_playbook, tmp_path, variables, *args):
     """The role alone (no inventory defaults) with `variables`; returns the run."""
     return run_playbook(ROLE_PLAY, "-e", extra_vars(tmp_path, {"send_connector_organization": PLATFORM, **variables}), *args)
 
 
-def summary(run):
-    return run.task("Report what changed, per connector")["msg"]
+def summary(run, check=False):
+    """The summary's lines after its first, which must name the platform, its service and the host."""
+    lines = run.task("Report what changed, per connector")["msg"]
+    assert lines[0] == f"platform {PLATFORM} (service {PLATFORM}, host localhost)" + (" (check mode: would be)" if check else "")
+    return lines[1:]
+
+
+def outcome(run, task="Publish this platform's outcome (AWX shows it as the job's artifacts)"):
+    """What the role published with set_stats, for this platform (and only this one)."""
+    data = run.task(task)["ansible_stats"]["data"]["send_connector_outcome"]
+    assert list(data) == [f"{PLATFORM}/{PLATFORM}"], data
+    return data[f"{PLATFORM}/{PLATFORM}"]
 
 
 MINIMAL_INPUTS = {
@@ -215,7 +229,7 @@ def test_minimal_input_changes_nothing_and_says_so(sim, run_playbook, tmp_path, 
     run = role_run(run_playbook, tmp_path, variables, *(["--check"] if check else []))
     assert run.rc == 0, run.stdout + run.stderr
     assert run.changed_tasks == []
-    lines = summary(run)
+    lines = summary(run, check)
     assert [line for line in lines if any(words in line for words in expected)], lines
     assert sim.stats()["writes"] == 0
     assert connectors(sim) == []
@@ -251,3 +265,89 @@ def test_the_pre_write_check_only_reads(sim, run_playbook, tmp_path):
     assert "ghost@mydomain.ovh: no such mailbox" in failed["msg"] and "nowhere.example is not a domain" in failed["msg"]
     assert sim.stats()["writes"] == 0 and connectors(sim) == []
     assert {r["method"] for r in sim.requests()} == {"GET"}
+
+
+@pytest.fixture
+def old_relay(sim):
+    """old-relay (made by another tool) with contact@ and sales@ bound, and the default of guides.ovh."""
+    relay = create_connector(sim, "old-relay")
+    bind_directly(sim, relay, ["contact@mydomain.ovh", "sales@mydomain.ovh"])
+    sim.client().put(f"{BASE}/domain/guides.ovh/changeDefaultSBR", sendConnectorIdDefault=relay)
+    deadline = time.monotonic() + 30
+    while domain_default(sim, "guides.ovh") != relay:
+        assert time.monotonic() < deadline, "the domain default was not applied"
+        time.sleep(0.1)
+    return relay
+
+
+MOVE = {"send_connector_connectors": [
+    {"name": "new-relay", "smart_host": "smtp-relay.example.com", "port": 587, "mailboxes": ["contact@mydomain.ovh"]},
+    {"name": "old-relay", "smart_host": "smtp-relay.example.com", "port": 587, "mailboxes": ["sales@mydomain.ovh"]}],
+    "send_connector_platform_domains": ["guides.ovh"]}
+
+
+def test_summary_and_set_stats_name_the_platform_losses_and_domain_resets(sim, run_playbook, tmp_path, old_relay):
+    """The summary and set_stats say which platform, that old-relay lost contact@ to new-relay (not just
+    "unchanged"), and that guides.ovh went back to the platform's own server; set_stats is keyed by platform.
+    (Fails on the code of 2026-11-27: no platform line, old-relay "unchanged", no domain reset, flat set_stats.)"""
+    run = role_run(run_playbook, tmp_path, MOVE)
+    assert run.rc == 0, run.stdout + run.stderr
+    new_relay = next(c["id"] for c in connectors(sim) if c["displayName"] == "new-relay")
+    assert binding(sim, "contact@mydomain.ovh") == new_relay and binding(sim, "sales@mydomain.ovh") == old_relay
+    assert domain_default(sim, "guides.ovh") in (0, None)
+    assert summary(run) == [
+        f"connector 'new-relay' (id {new_relay}): created",
+        "  mailboxes: 1 bound, 0 unbound, 0 unchanged, 0 failed",
+        f"connector 'old-relay' (id {old_relay}): unchanged, lost mailboxes",
+        "  mailboxes: 0 bound, 0 unbound, 1 unchanged, 0 failed",
+        "  lost 1 mailbox(es) to 'new-relay'",
+        "domains sent back to the platform's own server: 1 reset, 0 already there (guides.ovh)"]
+    published = outcome(run)
+    assert (published["organization"], published["service"], published["host"]) == (PLATFORM, PLATFORM, "localhost")
+    assert published["connectors"]["new-relay"]["id"] == new_relay
+    assert published["connectors"]["new-relay"]["mailboxes"] == {"bound": 1, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 0}
+    assert published["connectors"]["old-relay"]["lost_mailboxes"] == {"new-relay": 1}
+    assert published["domains_reset"] == ["guides.ovh"] and published["removals"] == {}
+
+
+def requests_of(sim, run_and_check):
+    """The run, and every request it made (the simulator's counter, and its log to say which)."""
+    before, logged = sim.stats()["total"], len(sim.requests())
+    run = run_and_check()
+    made = [f"{r['method']} {r['route']}" for r in sim.requests()[logged:]]
+    assert len(made) == sim.stats()["total"] - before
+    return run, made
+
+
+def test_request_budget_of_a_no_op_rerun_and_of_check_mode(sim, run_playbook, tmp_path, old_relay):
+    """The role's whole request count (reads included), measured on the simulator: a rerun that changes
+    nothing, and check mode, stay within a fixed budget whatever they are asked to converge."""
+    writes = sim.stats()["writes"]
+    check, check_requests = requests_of(sim, lambda: role_run(run_playbook, tmp_path, MOVE, "--check"))
+    assert check.rc == 0, check.stdout + check.stderr
+    assert sim.stats()["writes"] == writes
+    first = role_run(run_playbook, tmp_path, MOVE)
+    assert first.rc == 0, first.stdout + first.stderr
+    writes = sim.stats()["writes"]
+    rerun, rerun_requests = requests_of(sim, lambda: role_run(run_playbook, tmp_path, MOVE))
+    assert rerun.rc == 0 and rerun.changed_tasks == [], rerun.stdout + rerun.stderr
+    assert sim.stats()["writes"] == writes
+    assert outcome(rerun)["connectors"]["old-relay"]["lost_mailboxes"] == {}
+    # Measured on 2026-11-27 for two connectors, two mailboxes and one domain to reset: the connector list,
+    # the mailbox and domain check, each connector's bindings and the domain read back.
+    assert len(rerun_requests) == 11, rerun_requests
+    assert len(check_requests) == 10, check_requests
+
+
+def test_a_refused_removal_is_published_and_writes_nothing(sim, run_playbook, tmp_path, old_relay):
+    """A removal refused before any write says so in set_stats (per platform) and in the failure.
+    (Fails on the code of 2026-11-27: nothing is published.)"""
+    run = role_run(run_playbook, tmp_path, {"send_connector_connectors": [{"name": "old-relay", "state": "absent"}]})
+    assert run.rc != 0
+    assert sim.stats()["writes"] == 1 + 2 + 1  # the fixture's connector, two bindings and domain default; nothing since
+    published = outcome(run, "Publish the refused removals (nothing was written)")
+    assert published["status"] == "refused before any write"
+    [refused] = published["refused_removals"]
+    assert "send connector 'old-relay' would still be used by 2 mailbox(es): contact@mydomain.ovh, sales@mydomain.ovh" in refused
+    assert "guides.ovh" in refused
+    assert binding(sim, "contact@mydomain.ovh") == old_relay

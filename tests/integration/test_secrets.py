@@ -190,6 +190,7 @@ def test_no_secret_in_failing_runs(sim, tmp_path, credentials, monkeypatch):
     writes = sim.stats()["writes"]
     variables = role_vars(new_password, **app_keys, preflight=True)
     variables["send_connector_connectors"][0].update(smart_host="127.0.0.1", port=closed_port())
+    variables["send_connector_preflight_allow_any_port"] = True  # a loopback test port is not an SMTP port
     runs["failed-preflight"] = run_verbose(sim, tmp_path, "failed-preflight", variables)
     run = runs["failed-preflight"][0]
     assert run.rc != 0 and "unable_to_connect" in failed_message(run), run.stdout[-3000:]

@@ -68,13 +68,29 @@ def test_exclusive_makes_the_list_exactly_the_bound_set(sim, tmp_path, bound):
         "newsletter@mydomain.ovh": relay, "support@mydomain.ovh": other}
 
 
-def test_exclusive_with_an_empty_list_unbinds_every_mailbox_of_that_connector(sim, tmp_path, bound):
-    """What `exclusive: true` with `mailboxes: []` does: every mailbox of that connector goes back to the
-    platform's server, silently (as the option's description reads: the list is exactly the bound set).
-    Reported to the lead (issue 19): an empty or forgotten list empties the connector."""
+def test_exclusive_with_an_empty_list_is_refused_before_any_write(sim, tmp_path, bound):
+    """`exclusive: true` with `mailboxes: []` would unbind every mailbox of that connector: a templating
+    mistake must not cost the bindings. The role refuses before any write and says how to really do it.
+    (Fails on the code of 2026-11-27: the run succeeds and contact@ and sales@ lose their connector.)"""
     relay, other = bound
+    before, writes = account_connectors(sim), sim.stats()["writes"]
     run = run_role(sim, tmp_path, "exclusive-empty", [{"name": "relay", "smart_host": "smtp-relay.example.com", "port": 587,
                                                        "mailboxes": [], "exclusive": True}])
+    assert run.rc != 0, run.stdout[-3000:]
+    assert "send_connector_connectors[0] (relay): exclusive is true with no mailboxes" in run.stdout, run.stdout[-3000:]
+    assert "exclusive_empty_ok: true" in run.stdout
+    assert sim.stats()["writes"] == writes
+    assert account_connectors(sim) == before
+    assert {a: c for a, c in before.items() if c} == {
+        "contact@mydomain.ovh": relay, "sales@mydomain.ovh": relay, "support@mydomain.ovh": other}
+
+
+def test_exclusive_empty_ok_unbinds_every_mailbox_of_that_connector(sim, tmp_path, bound):
+    """Asked for explicitly (exclusive_empty_ok), an empty exclusive list sends every mailbox of that
+    connector back to the platform's own server; the other connector and the connector itself stay."""
+    relay, other = bound
+    run = run_role(sim, tmp_path, "exclusive-empty-ok", [{"name": "relay", "smart_host": "smtp-relay.example.com", "port": 587,
+                                                          "mailboxes": [], "exclusive": True, "exclusive_empty_ok": True}])
     assert run.rc == 0, run.stdout[-3000:]
     assert {a: c for a, c in account_connectors(sim).items() if c} == {"support@mydomain.ovh": other}
     assert relay in {c["id"] for c in platform_state(sim)["connectors"].values()}  # the connector itself stays

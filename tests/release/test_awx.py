@@ -45,6 +45,6 @@ def test_every_injector_references_a_declared_input():
 
 
 def test_the_injected_variables_are_the_modules_fallbacks():
-    client = (REPO / "plugins" / "module_utils" / "_client.py").read_text()
+    client = (REPO / "plugins" / "module_utils" / "_runner.py").read_text()  # the options and their env fallbacks
     for variable in ENV:
         assert f'"{variable}"' in client, f"{variable} is injected but no module option falls back to it"

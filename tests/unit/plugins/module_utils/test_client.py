@@ -235,7 +235,7 @@ def test_proxy_and_ca_settings_are_read_from_the_environment_once(no_ambient_con
     monkeypatch.setenv("NO_PROXY", no_proxy)
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
     session = _client.connect({"endpoint": "ovh-eu", **KEYS}).sdk._session
-    assert session.proxies.get("https") == ("http://proxy.example.net:3128" if proxied else None)
+    assert session.proxies.get("https://eu.api.ovh.com") == ("http://proxy.example.net:3128" if proxied else None)
     assert session.verify == str(bundle)
     # requests would otherwise read the environment (and ~/.netrc) again for every request.
     assert session.trust_env is False

@@ -208,8 +208,8 @@ def test_cursors_on_a_route_whose_paged_mode_is_off(sim):
     sim.reset(cursor_paging=True, unpaged_routes=["account"], accounts=3)
     client = sim.client()
     assert paged(client, f"{BASE}/account").json()[0] == "contact@mydomain.ovh"
-    cursor = client.raw_call("GET", f"{BASE}/account", headers={"X-Pagination-Mode": "CachedObjectList-Cursor",
-                                                                 "X-Pagination-Size": "5"})
+    cursor_mode = {"X-Pagination-Mode": "CachedObjectList-Cursor", "X-Pagination-Size": "5"}
+    cursor = client.raw_call("GET", f"{BASE}/account", headers=cursor_mode)
     assert cursor.json()[0]["primaryEmailAddress"] == "contact@mydomain.ovh" and "X-Pagination-Cursor-Next" in cursor.headers
     sim.set_faults(object_lists=False)  # both modes off
     cursor = client.raw_call("GET", f"{BASE}/account", headers={"X-Pagination-Mode": "CachedObjectList-Cursor"})

@@ -7,10 +7,12 @@
 
 PRIVATE: this file is internal to ovhcloud.exchange and may change at any time.
 
-OVH's API gateway can answer a list route with full objects (``X-Pagination-Mode:
-CachedObjectList-Pages``) and a GET on several keys at once (``X-Ovh-Batch: ,``), but neither is
-documented for ``/email/exchange``; ``list_objects`` detects what the gateway answers and falls back,
-so that the caller always gets the same objects whatever the strategy.
+OVH's API gateway can answer a list route with full objects, by page (``X-Pagination-Mode:
+CachedObjectList-Pages``) or by cursor (``CachedObjectList-Cursor``), and a GET on several keys at once
+(``X-Ovh-Batch: ,``). Only the paged mode is known on an Exchange route (OVH's control panel pages the
+account list), none is documented; ``list_objects`` detects what the gateway answers, falls back
+(pages, then cursors, then the id list read by batch GETs, then one GET per object) and remembers per
+route what worked, so that the caller always gets the same objects whatever the strategy.
 """
 
 from __future__ import (absolute_import, division, print_function)
@@ -24,14 +26,24 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import OvhApiError
 
 STRATEGY_OBJECT_LIST = 'object_list'
+STRATEGY_CURSOR = 'cursor'
 STRATEGY_BATCH = 'batch'
 STRATEGY_SINGLE = 'single'
+# What a list route answered, remembered in ``modes`` (see list_objects); batch GETs refused under BATCH_REFUSED.
+_IDS = 'ids'
+BATCH_REFUSED = 'batch refused'
 
 PAGE_SIZE = 5000
 BATCH_SIZE = 50
 DEFAULT_PARALLEL = 8
 # A gateway that keeps answering full pages without an element count must not loop forever.
 MAX_PAGES = 1000
+# Up to this many wanted keys are asked for by an `in` filter (one short answer) rather than by reading the
+# whole list; the filter is a request header, which gateways cap at a few kilobytes.
+IN_FILTER_MAX = 50
+# Keys sent in a filter as they are: the manager's syntax percent-decodes values, the lenient one does not,
+# and these characters read the same both ways (no `%`, `&`, `,` nor `=`).
+_PLAIN_VALUE = re.compile(r'^[A-Za-z0-9@._+-]+$')
 
 
 def _like(actual, pattern):
@@ -180,15 +192,36 @@ def _is_object_page(data):
 def _read_pages(client, list_path, filters, page_size, page, headers):
     objects = list(page)
     for page_number in range(2, MAX_PAGES + 1):
+        # X-Pagination-Elements (the total) ends the list: OVH's control panel reads only that header, and a
+        # gateway may serve smaller pages than asked without echoing X-Pagination-Size.
         total = _header(headers, 'X-Pagination-Elements')
-        size = int(_header(headers, 'X-Pagination-Size') or page_size)
-        if len(page) < size or (total is not None and len(objects) >= int(total)):
+        if total is not None:
+            if len(objects) >= int(total):
+                break
+        elif len(page) < int(_header(headers, 'X-Pagination-Size') or page_size):
             break
         page, headers = client.call('GET', list_path, headers=_page_headers(filters, page_size, page_number))
         if not page or not _is_object_page(page):
             break
         objects.extend(page)
     return objects
+
+
+def _read_cursor(client, list_path, filters, page_size, page, headers):
+    objects = list(page)
+    for dummy in range(MAX_PAGES):
+        cursor = _header(headers, 'X-Pagination-Cursor-Next')
+        if not cursor:
+            break
+        page, headers = client.call('GET', list_path, headers=_cursor_headers(filters, page_size, cursor))
+        if not _is_object_page(page):
+            break
+        objects.extend(page)
+    return objects
+
+
+def _filter_header(filters):
+    return '&'.join('%s:%s=%s' % (field, operator, _filter_value_text(operator, value)) for field, operator, value in filters)
 
 
 def _page_headers(filters, page_size, page_number):
@@ -200,8 +233,16 @@ def _page_headers(filters, page_size, page_number):
         'Pragma': 'no-cache',
     }
     if filters:
-        headers['X-Pagination-Filter'] = '&'.join(
-            '%s:%s=%s' % (field, operator, _filter_value_text(operator, value)) for field, operator, value in filters)
+        headers['X-Pagination-Filter'] = _filter_header(filters)
+    return headers
+
+
+def _cursor_headers(filters, page_size, cursor=None):
+    headers = {'X-Pagination-Mode': 'CachedObjectList-Cursor', 'X-Pagination-Size': str(page_size), 'Pragma': 'no-cache'}
+    if filters:
+        headers['X-Pagination-Filter'] = _filter_header(filters)
+    if cursor:
+        headers['X-Pagination-Cursor'] = cursor
     return headers
 
 
@@ -252,50 +293,110 @@ def _read_singles(client, item_path_fn, keys, parallel, max_requests_per_second)
     return [outcome.value for outcome in outcomes if outcome.value is not None]
 
 
-def get_objects(client, item_path_fn, keys, batch_size=BATCH_SIZE, parallel=DEFAULT_PARALLEL, max_requests_per_second=None):
+def get_objects(client, item_path_fn, keys, batch_size=BATCH_SIZE, parallel=DEFAULT_PARALLEL, max_requests_per_second=None,
+                modes=None):
     """Objects of known keys in the fewest requests; returns ``(objects, strategy)``.
 
     Batch GETs of ``batch_size`` keys; if the gateway refuses them, one GET per key, ``parallel`` at a
-    time. A key whose object does not exist (any more) is left out, not an error.
+    time. A key whose object does not exist (any more) is left out, not an error. ``modes``: see
+    list_objects; a refused batch is not tried again.
     """
     keys = list(keys)
+    modes = {} if modes is None else modes
     if not keys:
         return [], STRATEGY_BATCH
     # One key is one GET either way: a plain one says what it is.
-    objects = _read_batches(client, item_path_fn, keys, batch_size) if len(keys) > 1 else None
+    objects = None
+    if len(keys) > 1 and not modes.get(BATCH_REFUSED):
+        objects = _read_batches(client, item_path_fn, keys, batch_size)
+        modes[BATCH_REFUSED] = objects is None
     if objects is not None:
         return objects, STRATEGY_BATCH
     return _read_singles(client, item_path_fn, keys, parallel, max_requests_per_second), STRATEGY_SINGLE
 
 
 def list_objects(client, list_path, item_path_fn, filters=None, key=None, only=None, page_size=PAGE_SIZE,
-                 batch_size=BATCH_SIZE, parallel=DEFAULT_PARALLEL, max_requests_per_second=None):
+                 batch_size=BATCH_SIZE, parallel=DEFAULT_PARALLEL, max_requests_per_second=None, modes=None,
+                 narrow=False):
     """Full objects of a list route in the fewest requests; returns ``(objects, strategy)``.
 
-    ``filters``: ``(field, operator, value)`` tuples (``eq``, ``ne``, ``in``, ``isnil``, ``like``, ``gt``, ``lt``), applied by the
-    gateway when it pages objects and locally otherwise. ``key``: the object field that the plain list
-    returns (``primaryEmailAddress``, ``id``, ``name``), needed with ``only``. ``only``: keys wanted (strings
-    compared without case); other objects are not returned, and not read at all when the gateway answers
-    plain ids. ``item_path_fn(key)`` builds the path of one object.
+    ``filters``: ``(field, operator, value)`` tuples (``eq``, ``ne``, ``in``, ``isnil``, ``like``, ``gt``, ``lt``), sent
+    to the gateway in OVH's own syntax (joined by ``&``) when it answers objects, and always checked
+    locally. ``key``: the object field that the plain list returns (``primaryEmailAddress``, ``id``,
+    ``name``), needed with ``only``. ``only``: keys wanted (strings compared without case); other objects
+    are not returned, and not read at all when the gateway answers plain ids; with ``narrow``, up to
+    IN_FILTER_MAX of them are asked for by an ``in`` filter instead of reading every object of the route
+    (for routes known to take it: a wrong filter would fail the read). ``item_path_fn(key)`` builds the
+    path of one object. ``modes``: a dict kept for a module run, in which what each list path answered is
+    remembered, so that later reads go straight to the mode that works.
 
-    Strategies: ``object_list`` (one request per page), ``batch`` (the id list then one GET per
-    ``batch_size`` keys), ``single`` (the id list then one GET per key, ``parallel`` at a time).
+    Strategies: ``object_list`` (one request per page), ``cursor`` (one request per cursor page),
+    ``batch`` (the id list then one GET per ``batch_size`` keys), ``single`` (the id list then one GET
+    per key, ``parallel`` at a time).
     """
     wanted = None if only is None else set(_normalise_key(k) for k in only)
     if wanted is not None and key is None:
         raise ValueError('list_objects: "only" needs "key", the field that identifies an object')
     if wanted is not None and not wanted:
         return [], STRATEGY_OBJECT_LIST
-    data, headers = client.call('GET', list_path, headers=_page_headers(filters, page_size, 1))
-    if _is_object_page(data):
-        objects = _read_pages(client, list_path, filters, page_size, data, headers)
-        strategy = STRATEGY_OBJECT_LIST
-    else:
-        # Plain ids: the gateway ignored the paging headers, and the filter with them.
-        keys = [k for k in (data or []) if wanted is None or _normalise_key(k) in wanted]
-        objects, strategy = get_objects(client, item_path_fn, keys, batch_size=batch_size, parallel=parallel,
-                                        max_requests_per_second=max_requests_per_second)
+    modes = {} if modes is None else modes
+    narrowed = _narrowing_filter(key, only) if narrow else []
+    objects, strategy = _read_list(client, list_path, item_path_fn, list(filters or []) + narrowed, wanted, page_size,
+                                   batch_size, parallel, max_requests_per_second, modes)
+    if narrowed and strategy in (STRATEGY_OBJECT_LIST, STRATEGY_CURSOR) and any(isinstance(k, str) for k in wanted) and \
+            len(set(_normalise_key(obj.get(key)) for obj in objects) & wanted) < len(wanted):
+        # The gateway may compare the values with case (the collection does not), or a key may be unknown
+        # (then the caller names it): the whole list decides. Task ids that left the list are just gone.
+        objects, strategy = _read_list(client, list_path, item_path_fn, list(filters or []), wanted, page_size,
+                                       batch_size, parallel, max_requests_per_second, modes)
     objects = [obj for obj in objects if _matches(obj, filters)]
     if wanted is not None:
         objects = [obj for obj in objects if _normalise_key(obj.get(key)) in wanted]
     return objects, strategy
+
+
+def _narrowing_filter(key, only):
+    """A filter that asks the gateway for the wanted keys only, when they are few and plain."""
+    if only is None or not 0 < len(only) <= IN_FILTER_MAX:
+        return []
+    values = sorted(set(only), key=str)
+    if not all(_PLAIN_VALUE.match(str(value)) for value in values):
+        return []
+    # One value is an `eq`, as OVH's control panel sends it.
+    return [(key, 'eq', values[0])] if len(values) == 1 else [(key, 'in', values)]
+
+
+def _first_read(client, list_path, mode, filters, page_size):
+    if mode == STRATEGY_CURSOR:
+        return client.call('GET', list_path, headers=_cursor_headers(filters, page_size))
+    if mode == STRATEGY_OBJECT_LIST:
+        return client.call('GET', list_path, headers=_page_headers(filters, page_size, 1))
+    return client.call('GET', list_path)
+
+
+def _read_list(client, list_path, item_path_fn, filters, wanted, page_size, batch_size, parallel,
+               max_requests_per_second, modes):
+    remembered = modes.get(list_path)
+    mode = remembered or STRATEGY_OBJECT_LIST
+    data, headers = _first_read(client, list_path, mode, filters, page_size)
+    if mode != _IDS and data == []:
+        return [], mode  # nothing, whichever way the gateway reads
+    if mode == STRATEGY_OBJECT_LIST and _is_object_page(data):
+        modes[list_path] = mode
+        return _read_pages(client, list_path, filters, page_size, data, headers), mode
+    if mode == STRATEGY_OBJECT_LIST and remembered is None and len(_keys_to_read(data, wanted)) > 1:
+        # Plain ids: the paged mode (and the filter with it) was ignored; cursors may still be served, which
+        # beats one GET per object (or per batch) from two objects on.
+        mode = STRATEGY_CURSOR
+        data, headers = _first_read(client, list_path, mode, filters, page_size)
+    if mode == STRATEGY_CURSOR and data and _is_object_page(data):
+        modes[list_path] = mode
+        return _read_cursor(client, list_path, filters, page_size, data, headers), mode
+    if mode == STRATEGY_CURSOR:
+        modes[list_path] = _IDS
+    return get_objects(client, item_path_fn, _keys_to_read(data, wanted), batch_size=batch_size, parallel=parallel,
+                       max_requests_per_second=max_requests_per_second, modes=modes)
+
+
+def _keys_to_read(data, wanted):
+    return [k for k in (data or []) if not isinstance(k, dict) and (wanted is None or _normalise_key(k) in wanted)]

@@ -19,8 +19,11 @@ from ansible_collections.ovhcloud.exchange.plugins.module_utils._exchange import
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._mailbox_connectors import (
     DOMAINS, MAILBOXES, ConnectorChoice, write_and_wait)
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._smart_host import parse_smart_host
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import PENDING_STATUSES, TaskFailed, TaskTimeout
 
-OFFERS_WITH_SEND_CONNECTORS = ("dedicated", "dedicatedCluster", "provider")
+# OVH's guide reserves send connectors for Private (dedicated) and Trusted (dedicatedCluster) Exchange; on other
+# offers it says one can be disabled by OVH at any time (docs/simulator.md, reading 8).
+OFFERS_WITH_SEND_CONNECTORS = ("dedicated", "dedicatedCluster")
 # Settings a PUT can write; the authentication goes through changeAuthentication.
 UPDATABLE = ("smart_host", "port", "require_tls", "max_send_size", "dns_routing")
 # POST .../sendConnector takes no dnsRouting: it is set by a PUT once the connector exists.
@@ -84,7 +87,7 @@ class Wanted:
     """What the module was asked for one connector, as plain values."""
 
     def __init__(self, name=None, connector_id=None, state="present", settings=None, update_password="on_create",
-                 force=False, allow_unsupported_offer=False):
+                 force=False, allow_unsupported_offer=False, wait=False):
         self.name = name
         self.connector_id = connector_id
         self.present = state == "present"
@@ -92,6 +95,7 @@ class Wanted:
         self.update_password = update_password
         self.force = force
         self.allow_unsupported_offer = allow_unsupported_offer
+        self.wait = wait
 
 
 class SendConnectorPlan:
@@ -110,10 +114,18 @@ class SendConnectorPlan:
         self.task_ids = []
         self.actions = []
         self.connector = connector_document(current) if current else None
+        # Connector creations still running on the platform when the plan was made (see apply()).
+        self.pending_creations = []
 
     @property
     def changed(self):
         return bool(self.create is not None or self.updates or self.authentication is not None or self.delete)
+
+    @property
+    def waits(self):
+        """With wait, a connector with a task still running (such as its creation) is waited for even when nothing
+        changes: a rerun after a wait_timeout returns it ready, not still being created."""
+        return bool(self.wanted.wait and self.wanted.present and self.current is not None and self.current.pending_task)
 
     @property
     def operation(self):
@@ -179,12 +191,22 @@ class SendConnectorPlan:
         return None  # a failure of a connector's write raises: nothing is partly applied but what partial() says
 
     def partial(self):
-        """What was done when apply() stopped half-way: only what the API accepted."""
-        return {"changed": bool(self.actions), "actions": list(self.actions), "task_ids": list(self.task_ids)}
+        """What was done when apply() stopped half-way (only what the API accepted), and the connector as read back then."""
+        return {"changed": bool(self.actions), "actions": list(self.actions), "task_ids": list(self.task_ids),
+                "connector": self.connector, "id": self.connector.get("id") if self.connector else None}
 
     # Applying --------------------------------------------------------------------------------------
 
     def apply(self, waiter, wait):
+        if self.create is not None and self.pending_creations:
+            # A connector not listed may be one of these creations (OVH may list it only once created): wait
+            # for them whatever `wait` says, and look again; never create a second connector.
+            self._wait_for_creations(waiter)
+            found = _find(self.exchange, self.wanted)
+            if found is not None:
+                self.__dict__.update(_plan_for(self.exchange, self.wanted, found).__dict__)
+                if not self.changed:
+                    return
         if self.current is not None and self.current.pending_task:
             # Another change is running on this connector: it takes no write until that is done; decide again then.
             self._wait(waiter, [self.current.pending_task], True, record=False)
@@ -200,50 +222,92 @@ class SendConnectorPlan:
         else:
             self._update(waiter, wait)
 
-    def _wait(self, waiter, task_ids, wait, record=True):
+    def _wait(self, waiter, task_ids, wait, record=True, connector_id=None):
+        """Wait for the tasks; if one fails, the failure is reported with connector `connector_id` as the platform has
+        it now (the change was not applied, or OVH retried the task since)."""
         task_ids = [task_id for task_id in task_ids if task_id]
         if record:
             self.task_ids.extend(task_id for task_id in task_ids if task_id not in self.task_ids)
-        if wait and task_ids:
+        if not (wait and task_ids):
+            return
+        try:
             waiter.wait(task_ids)
+        except TaskFailed:
+            if connector_id is not None:
+                self._read_back(connector_id, None)
+            raise
+
+    def _wait_for_creations(self, waiter):
+        tasks = waiter.wait_for_all(self.pending_creations)
+        running = [task_id for task_id in self.pending_creations
+                   if task_id not in tasks or tasks[task_id].status in PENDING_STATUSES]
+        if running:
+            raise InputError(
+                "send connector {0!r} is not listed and connector creation task(s) {1} are still running on the platform "
+                "after wait_timeout={2}s: OVH lists a new connector only once its creation ends, so one of them may be this "
+                "connector; nothing was created (never two connectors): run again later".format(
+                    self.wanted.name, ", ".join(str(task_id) for task_id in running), waiter.timeout))
 
     # An action is recorded once the API accepted it: a refused write is never reported as done.
     def _create(self, waiter, wait):
         task, connector = self.exchange.create_connector(self.create)
+        task_id = task.id if task is not None else connector.pending_task
         self.actions.append("POST sendConnector")
-        task_id = task.id if task is not None else None
-        if connector is None:
-            connector = self._read_created(task_id)
-        task_id = task_id or connector.pending_task
-        # dnsRouting can only be written by a PUT, and the connector takes no write while its creation runs.
-        self._wait(waiter, [task_id], wait or bool(self.updates))
-        if self.updates:
-            self._put(connector.id, waiter, wait)
+        # OVH may list a new connector only once its creation task has ended: follow the task, then look
+        # for the connector. dnsRouting can only be written by a PUT, once the connector exists.
+        must_wait = wait or bool(self.updates)
+        try:
+            self._wait(waiter, [task_id], must_wait)
+        except TaskFailed:
+            self._read_back_created(task_id)  # reported with the failure: absent, or there if OVH retried the task
+            raise
+        if connector is None or must_wait:
+            connector = self._read_back_created(task_id)
         else:
-            self._read_back(connector.id if wait else None, connector)
+            self.connector = connector_document(connector)  # found after an ambiguous POST, not waited for
+        if connector is None and must_wait:
+            raise InputError("OVH ended the creation task {0} of send connector {1!r} but no connector of that name is "
+                             "listed; run again to check it".format(task_id, self.wanted.name))
+        if connector is not None and self.updates:
+            self._put(connector.id, waiter, wait)
 
-    def _read_created(self, task_id):
+    def _read_back_created(self, task_id):
+        """The created connector (the one with that creation task pending, else the newest of the name), or None."""
         named = [c for c in self.exchange.connectors() if c.name == self.wanted.name]
         mine = [c for c in named if task_id and c.pending_task == task_id]
         candidates = mine or named
-        if not candidates:
-            raise InputError("the API accepted the creation of send connector {0!r} (task {1}) but it is not in the "
-                             "connector list; run again to check it".format(self.wanted.name, task_id))
-        return max(candidates, key=lambda c: c.id or 0)
+        connector = max(candidates, key=lambda c: c.id or 0) if candidates else None
+        self.connector = connector_document(connector) if connector is not None else None
+        return connector
 
     def _read_back(self, connector_id, fallback):
         connector = self.exchange.connector(connector_id) if connector_id is not None else fallback
-        self.connector = connector_document(connector)
+        self.connector = connector_document(connector) if connector is not None else None
         return connector
 
     def _put(self, connector_id, waiter, wait):
-        """A PUT answers nothing: the task it queued shows on the connector; with `wait`, wait for it."""
+        """A PUT answers nothing: the task it queued shows on the connector; with `wait`, wait for it.
+
+        A write may also show late: neither its task nor its values on the connector yet. With `wait` the
+        connector is read again (bounded by wait_timeout) until one of them shows.
+        """
         self.exchange.update_connector(connector_id, self.updates)
         self.actions.append(_put_action("sendConnector/{0}".format(connector_id), self.updates))
         connector = self._read_back(connector_id, None)
-        self._wait(waiter, [connector.pending_task], wait)
-        if wait and connector.pending_task:
+        if wait and connector is not None and not connector.pending_task and not self._shows_updates(connector):
+            connector, settled = waiter.until(lambda: self._read_back(connector_id, None),
+                                              lambda c: c is None or c.pending_task or self._shows_updates(c))
+            if not settled:
+                raise TaskTimeout(
+                    "OVH accepted the change of send connector {0} but after wait_timeout={1}s it shows neither a task nor "
+                    "the new values: it may still come; run again later to check".format(connector_id, waiter.timeout), {})
+        pending_task = connector.pending_task if connector is not None else 0
+        self._wait(waiter, [pending_task], wait, connector_id=connector_id)
+        if wait and pending_task:
             self._read_back(connector_id, None)
+
+    def _shows_updates(self, connector):
+        return all(_already_set(option, value, getattr(connector, option)) for option, value in self.updates.items())
 
     def _update(self, waiter, wait):
         connector_id = self.current.id
@@ -253,7 +317,7 @@ class SendConnectorPlan:
         if self.authentication is not None:
             task = self.exchange.change_authentication(connector_id, *self.authentication)
             self.actions.append("POST sendConnector/{0}/changeAuthentication".format(connector_id))
-            self._wait(waiter, [task.id], wait)
+            self._wait(waiter, [task.id], wait, connector_id=connector_id)
             if wait:
                 self._read_back(connector_id, None)
 
@@ -264,7 +328,7 @@ class SendConnectorPlan:
         task = self.exchange.delete_connector(connector_id)
         self.actions.append("DELETE sendConnector/{0}".format(connector_id))
         self.connector = None
-        self._wait(waiter, [task.id], wait)
+        self._wait(waiter, [task.id], wait, connector_id=connector_id)
 
     def _move_users_to_platform_server(self, waiter):
         """force: the connector's users go back to the platform's own server, waited for: the delete needs it."""
@@ -295,10 +359,18 @@ def plan_send_connector(exchange, wanted):
     """Read the platform and decide what to do for exchange_send_connector; raises InputError or OvhApiError."""
     warnings = check_settings(wanted.name, wanted.connector_id, "present" if wanted.present else "absent", wanted.settings)
     current = _find(exchange, wanted)
+    pending_creations = []
     if wanted.present and current is None:
-        # Only a creation needs the offer (and costs this read): a no-op run stays at one request.
-        _check_offer(exchange, wanted)
+        # Only a creation needs the offer and the running creations (and costs these reads): a no-op run stays
+        # at one request.
+        warnings.extend(_check_offer(exchange, wanted))
+        pending_creations = [task.id for task in exchange.pending_creations()]
     plan = _plan_for(exchange, wanted, current)
+    plan.pending_creations = pending_creations
+    if pending_creations:
+        warnings.append("connector creation task(s) {0} are running on the platform: OVH lists a new connector only "
+                        "once its creation ends, so {1!r} may be one of them; the module waits for them before "
+                        "creating it".format(", ".join(str(task_id) for task_id in pending_creations), wanted.name))
     plan.warnings.extend(warnings)
     return plan
 
@@ -331,12 +403,19 @@ def _refuse_case_twin(connectors, name, connector_id=None):
 
 
 def _check_offer(exchange, wanted):
+    """The warnings of creating a connector on this platform's offer; refuses another offer unless allowed."""
     offer = exchange.offer()
-    if offer not in OFFERS_WITH_SEND_CONNECTORS and not wanted.allow_unsupported_offer:
+    if offer in OFFERS_WITH_SEND_CONNECTORS:
+        return []
+    if not wanted.allow_unsupported_offer:
         raise InputError(
             "the Exchange service {0!r} is a {1!r} offer: OVH supports send connectors only on Private and Trusted "
             "Exchange ({2}) and may disable them elsewhere; set allow_unsupported_offer=true to go ahead anyway".format(
                 exchange.service, offer, ", ".join(OFFERS_WITH_SEND_CONNECTORS)))
+    # The API accepts it silently (when it accepts it at all): the warning is the client's to give.
+    return ["send connector {0!r} is created on a {1!r} Exchange service: OVH supports send connectors only on Private "
+            "and Trusted Exchange, and its guide says one on another offer can be disabled by OVH at any time".format(
+                wanted.name, offer)]
 
 
 def _plan_for(exchange, wanted, current):

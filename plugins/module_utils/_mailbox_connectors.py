@@ -72,6 +72,8 @@ class ConnectorChoice:
         self.not_attempted = False
         # Written, but the run stopped before its task could be read.
         self.unchecked = False
+        # Something the result says about a change that went through anyway (a failed task OVH retried).
+        self.note = None
 
     @property
     def differs(self):
@@ -147,9 +149,11 @@ def write_and_wait(exchange, waiter, choices, wait=True, names=None):
                                    kind='cancelled', sent=False))
     written = [choice for choice in todo if choice.error is None and not choice.not_attempted]
     try:
-        _find_tasks(exchange, written, names)
+        unseen = _find_tasks(exchange, written)
+        if unseen and wait:
+            _wait_until_visible(exchange, waiter, unseen, names)
         if wait:
-            _wait(waiter, [choice for choice in written if choice.task_id])
+            _wait(exchange, waiter, [choice for choice in written if choice.task_id], names)
     except OvhApiError as error:
         if not _stops_the_run(error):
             raise
@@ -161,23 +165,56 @@ def write_and_wait(exchange, waiter, choices, wait=True, names=None):
     return stopped[0] if stopped else None
 
 
-def _find_tasks(exchange, written, names):
-    # The PUTs answer null: the task ids are on the objects (their pending task), one read per kind for all of them.
+def _read_choices(exchange, choices):
+    """{choice: (connector id, pending task)} as the platform shows them now, one read per kind."""
+    seen = {}
     for kind in (MAILBOXES, DOMAINS):
-        mine = [choice for choice in written if choice.kind is kind]
-        if not mine:
-            continue
-        found, dummy = kind.read(exchange, only=[choice.key for choice in mine])
-        for choice in mine:
-            key, connector_id, pending_task = found.get(choice.key.lower(), (choice.key, PLATFORM_SERVER, 0))
-            choice.task_id = pending_task or None
-            if not choice.task_id and connector_id != choice.after:
-                choice.error = ('OVH accepted the change but {0} still uses {1}: its task must have failed; '
-                                'run again to retry'.format(choice.key, connector_label(names, connector_id)))
+        mine = [choice for choice in choices if choice.kind is kind]
+        if mine:
+            found, dummy = kind.read(exchange, only=[choice.key for choice in mine])
+            for choice in mine:
+                dummy_key, connector_id, pending_task = found.get(choice.key.lower(), (choice.key, PLATFORM_SERVER, 0))
+                seen[choice] = (connector_id, pending_task)
+    return seen
 
 
-def _wait(waiter, choices):
+def _settle(choice, connector_id, pending_task):
+    """Whether the write shows: its task (then waited for), or its value (done, or applied without a task)."""
+    if pending_task:
+        choice.task_id = pending_task
+        return True
+    return connector_id == choice.after
+
+
+def _find_tasks(exchange, written):
+    """The PUTs answer null: the task ids are on the objects (their pending task), read back at once.
+
+    Returns the choices whose write does not show yet: no task on the object and its old value. OVH may show a
+    write late (or, for a domain default, queue no task at all): that is pending, not failed.
+    """
+    seen = _read_choices(exchange, written)
+    return [choice for choice in written if not _settle(choice, *seen[choice])]
+
+
+def _wait_until_visible(exchange, waiter, unseen, names):
+    """Read the unseen writes again, at the task polls' pace and within wait_timeout, until each shows."""
+    remaining = list(unseen)
+
+    def read():
+        seen = _read_choices(exchange, remaining)
+        remaining[:] = [choice for choice in remaining if not _settle(choice, *seen[choice])]
+        return seen
+
+    seen, dummy = waiter.until(read, lambda dummy_seen: not remaining)
+    for choice in remaining:
+        choice.error = ('OVH accepted the change but after wait_timeout={0}s {1} still uses {2} and shows no task: the '
+                        'change may still come, or was lost; run again to check'.format(
+                            waiter.timeout, choice.key, connector_label(names, seen[choice][0])))
+
+
+def _wait(exchange, waiter, choices, names):
     tasks = waiter.wait_for_all([choice.task_id for choice in choices])
+    failed = []
     for choice in choices:
         task = tasks.get(choice.task_id)
         status = task.status if task is not None else None
@@ -186,8 +223,17 @@ def _wait(waiter, choices):
             choice.error = ('task {0} ({1}) still {2} after wait_timeout={3}s; it may still complete: run again '
                             'later to check'.format(choice.task_id, function, status, waiter.timeout))
         elif status != 'done':
-            choice.error = 'task {0} ({1}) ended with status {2!r}: the change was not applied; run again to retry'.format(
-                choice.task_id, function, status)
+            choice.error = 'task {0} ({1}) ended with status {2!r}'.format(choice.task_id, function, status)
+            failed.append(choice)
+    if failed:
+        # Reported with the object as the platform has it now: OVH may retry a failed task, and then the change is there.
+        seen = _read_choices(exchange, failed)
+        for choice in failed:
+            connector_id = seen[choice][0]
+            if connector_id == choice.after:
+                choice.note, choice.error = choice.error + ', yet {0} shows the change (OVH retried it)'.format(choice.key), None
+            else:
+                choice.error += ': {0} still uses {1}; run again to retry'.format(choice.key, connector_label(names, connector_id))
 
 
 class ConnectorChoicePlan:
@@ -267,6 +313,8 @@ class ConnectorChoicePlan:
                 item['note'] = 'OVH accepted the change; the run stopped before its task was checked'
             if choice.skipped:
                 item['reason'] = 'bound to {0}: left alone'.format(connector_label(self.names, choice.before))
+            if choice.note is not None:
+                item['note'] = choice.note
             items.append(item)
         result = {
             'changed': bool(counts[self.kind.set_status] or counts[self.kind.reset_status]),

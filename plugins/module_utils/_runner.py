@@ -140,7 +140,8 @@ def run_api_module(options, planner, wait=True, bulk=False, **module_kwargs):
         plan = planner(exchange, params)
         for warning in plan.warnings:
             module.warn(warning)
-        applied = plan.changed and not module.check_mode
+        # A plan may also have something to wait for with nothing to change (a connector still being created).
+        applied = (plan.changed or getattr(plan, "waits", False)) and not module.check_mode
         if applied:
             waiter = TaskWaiter(exchange, timeout, sleep=cancellation.wait)
             plan.apply(waiter, params.get("wait", True))

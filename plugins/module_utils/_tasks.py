@@ -78,6 +78,20 @@ class TaskWaiter:
             interval = min(self.max_interval, interval * 1.5)
         return tasks
 
+    def until(self, read, settled):
+        """Call ``read()`` at the task polls' pace until ``settled(value)`` holds or the timeout passes; returns
+        (the last value, whether it settled). For writes that show late: neither their task nor their values yet."""
+        deadline = self.clock() + self.timeout
+        interval = self.interval
+        while True:
+            self.sleep(max(0.0, min(interval, deadline - self.clock())))
+            value = read()
+            if settled(value):
+                return value, True
+            if self.clock() >= deadline:
+                return value, False
+            interval = min(self.max_interval, interval * 1.5)
+
     def wait_for_all(self, task_ids):
         """{id: Task} for every task: a failed task does not stop the wait for the others; a timeout ends it."""
         tasks = {}

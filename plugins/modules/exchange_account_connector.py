@@ -184,6 +184,11 @@ accounts:
       type: str
       returned: when RV(accounts[].status=skipped)
       sample: "bound to other-relay (31): left alone"
+    note:
+      description: A change that went through although its task reported an error (OVH retried the task).
+      type: str
+      returned: when the task failed but the mailbox, read back, shows the change
+      sample: "task 113924190 (setAccount) ended with status 'error', yet newsletter@mydomain.ovh shows the change (OVH retried it)"
 counts:
   description: How many mailboxes had each status.
   returned: always, also on a partial failure

@@ -133,7 +133,12 @@ domains:
       description: Why it could not be changed.
       type: str
       returned: when RV(domains[].status=failed)
-      sample: "task 113924195 (setDomain) ended with status 'error': the change was not applied; run again to retry"
+      sample: "task 113924195 (setDomain) ended with status 'error': mydomain.ovh still uses the platform's own server (0); run again to retry"
+    note:
+      description: A change that went through although its task reported an error (OVH retried the task).
+      type: str
+      returned: when the task failed but the domain, read back, shows the change
+      sample: "task 113924195 (setDomain) ended with status 'error', yet mydomain.ovh shows the change (OVH retried it)"
 counts:
   description: How many domains had each status.
   returned: always, also on a partial failure

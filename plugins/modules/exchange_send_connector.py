@@ -117,12 +117,19 @@ options:
     default: false
   allow_unsupported_offer:
     description:
-      - OVH supports send connectors only on Private and Trusted Exchange; on another offer (such as V(hosted)) the
-        module fails unless this is V(true).
+      - OVH supports send connectors only on Private (V(dedicated)) and Trusted (V(dedicatedCluster)) Exchange; on
+        another offer (V(hosted), V(provider)) the module fails before any write unless this is V(true).
+      - With V(true) the connector is created with a warning, since OVH's guide says one on another offer can be
+        disabled by OVH at any time.
     type: bool
     default: false
 notes:
   - The connector's user and password are never returned by the API, never shown in the diff and never logged.
+  - OVH may list a new connector only once its creation task has ended. The module follows that task, then finds
+    the connector; if the connector is not found by name while connector creations are running on the platform,
+    it waits for them (even with O(wait=false), within O(wait_timeout)) before creating, so that a rerun never
+    creates a second connector. With O(wait=false) a created connector that is not listed yet is returned with
+    RV(id) null and its creation task in RV(task_ids).
 seealso:
   - module: ovhcloud.exchange.exchange_account_connector
   - module: ovhcloud.exchange.exchange_domain_default_sbr
@@ -167,7 +174,8 @@ connector:
   description:
     - The connector as the API returns it (C(email.exchange.sendConnector)), read after the change when O(wait=true).
     - In check mode, the connector as it would be; its id is null when it would be created.
-    - Null when the connector is absent.
+    - Null when the connector is absent, or created with O(wait=false) and not listed yet.
+    - On a failed OVH task, the connector as read back after the failure (null when a failed creation left none).
   returned: always
   type: dict
   sample:
@@ -273,7 +281,7 @@ def plan(exchange, params):
     return plan_send_connector(exchange, Wanted(
         name=params["name"], connector_id=params["id"], state=params["state"],
         settings=dict((option, params[option]) for option in SETTINGS), update_password=params["update_password"],
-        force=params["force"], allow_unsupported_offer=params["allow_unsupported_offer"]))
+        force=params["force"], allow_unsupported_offer=params["allow_unsupported_offer"], wait=params["wait"]))
 
 
 def main():

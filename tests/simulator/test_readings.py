@@ -203,6 +203,19 @@ def test_cursor_paging(sim):
     assert bad.status_code == 400 and bad.json()["message"] == "invalid cursor"
 
 
+def test_cursors_on_a_route_whose_paged_mode_is_off(sim):
+    # unpaged_routes turns the paged mode off, not the cursor mode: the collection's cursor fallback is tested on it.
+    sim.reset(cursor_paging=True, unpaged_routes=["account"], accounts=3)
+    client = sim.client()
+    assert paged(client, f"{BASE}/account").json()[0] == "contact@mydomain.ovh"
+    cursor_mode = {"X-Pagination-Mode": "CachedObjectList-Cursor", "X-Pagination-Size": "5"}
+    cursor = client.raw_call("GET", f"{BASE}/account", headers=cursor_mode)
+    assert cursor.json()[0]["primaryEmailAddress"] == "contact@mydomain.ovh" and "X-Pagination-Cursor-Next" in cursor.headers
+    sim.set_faults(object_lists=False)  # both modes off
+    cursor = client.raw_call("GET", f"{BASE}/account", headers={"X-Pagination-Mode": "CachedObjectList-Cursor"})
+    assert cursor.json()[0] == "contact@mydomain.ovh"
+
+
 def test_cursor_mode_is_ignored_by_default(sim):
     answer = sim.client().raw_call("GET", f"{BASE}/account", headers={"X-Pagination-Mode": "CachedObjectList-Cursor"})
     assert answer.json()[0] == "contact@mydomain.ovh" and "X-Pagination-Cursor-Next" not in answer.headers

@@ -283,6 +283,8 @@ def run_memory(bench, sim, size, workdir):
 
 PLATFORMS_PLAYBOOK = REPO / "playbooks" / "send_connector_platforms.yml"
 PLATFORMS_SECTION = ("<!-- bench:platforms -->", "<!-- /bench:platforms -->")
+# Written by tests/tools/bench_read_paths.py (`--only read-paths`), kept by the other runs.
+READ_PATHS_SECTION = ("<!-- bench:read-paths -->", "<!-- /bench:read-paths -->")
 
 
 def run_platforms(workdir, platforms, per_platform, forks_list, latency, task_seconds):
@@ -473,6 +475,9 @@ def splice_section(path, section, markers=PLATFORMS_SECTION):
     """Put `section` in place of the one between the markers in `path`, or at its end."""
     text = path.read_text() if path.exists() else ""
     path.parent.mkdir(parents=True, exist_ok=True)
+def splice_section(path, section, markers=PLATFORMS_SECTION):
+    """Put `section` in place of the one between the markers in `path`, or at its end."""
+    text = path.read_text() if path.exists() else ""
     start, end = markers
     if start in text and end in text:
         text = text[:text.index(start)] + section.rstrip("\n") + text[text.index(end) + len(end):]
@@ -483,6 +488,7 @@ def splice_section(path, section, markers=PLATFORMS_SECTION):
 
 def kept_section(path, markers=PLATFORMS_SECTION):
     """A section of an existing report (the platforms one by default), to keep when the other scenarios are rerun."""
+    """A section (the platforms one by default) of an existing report, to keep when the other scenarios are rerun."""
     text = path.read_text() if path.exists() else ""
     start, end = markers
     return text[text.index(start):text.index(end) + len(end)] + "\n" if start in text and end in text else ""
@@ -664,7 +670,7 @@ def main():
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--task-seconds", type=float, default=0.2)
     parser.add_argument("--output", type=Path, help="where to write the report (images go to img/ beside it)")
-    parser.add_argument("--only", choices=["platforms", "fair-use"],
+    parser.add_argument("--only", choices=["platforms", "fair-use", "read-paths"],
                         help="run one scenario and update its section of the report")
     args = parser.parse_args()
     options = dict(QUICK if args.quick else FULL)
@@ -682,6 +688,15 @@ def main():
         failed = [m.scenario for m in measures if m.rc != 0]
         if failed:
             sys.exit(f"some runs failed: {failed}")
+        return
+    if args.only == "read-paths":
+        import bench_read_paths  # noqa: E402  (beside this file; it imports this one)
+
+        section, ok = bench_read_paths.run()
+        splice_section(options["output"], section, READ_PATHS_SECTION)
+        print(f"\nupdated {options['output']}")
+        if not ok:
+            sys.exit("some read-path runs failed")
         return
     if args.only == "platforms":
         platforms, per_platform = (5, 20) if args.quick else (50, 200)
@@ -706,7 +721,7 @@ def main():
         memory = run_memory(bench, sim, options["memory_size"], workdir)
     plots = plot(results, options["images"], options["sizes"])
     text = report(options, results, rate, memory, args.latency_ms, args.task_seconds, started, plots)
-    for markers in (PLATFORMS_SECTION, FAIR_USE_SECTION):
+    for markers in (PLATFORMS_SECTION, FAIR_USE_SECTION, READ_PATHS_SECTION):
         section = kept_section(options["output"], markers)
         if section:
             text = text.rstrip("\n") + "\n\n" + section

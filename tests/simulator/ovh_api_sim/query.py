@@ -134,14 +134,15 @@ def _offset(cursor):
         raise bad_request("invalid cursor") from None  # the manager checks for this message
 
 
-def list_answer(objects, key, headers, readings, *, paged=True):
+def list_answer(objects, key, headers, readings, *, paged=True, object_lists=True):
     """(data, response headers) of a list route: ids, or full objects in a paged or cursor mode.
 
-    `paged` is False when object lists are off for this route (a switch): the mode headers are ignored.
+    `paged` is False when the paged mode is off for this route (`unpaged_routes`); `object_lists` is False
+    when both modes are off (`--no-object-lists`). The cursor mode is served only with `cursor_paging`.
     """
     mode = headers.get("X-Pagination-Mode", "")
-    cursor_mode = mode == CURSOR_MODE and readings.cursor_paging
-    if not paged or not (mode == PAGES_MODE or cursor_mode):
+    cursor_mode = mode == CURSOR_MODE and readings.cursor_paging and object_lists
+    if not (mode == PAGES_MODE and paged and object_lists or cursor_mode):
         return [obj[key] for obj in objects], {}
     objects = _filtered_and_sorted(objects, headers, readings.filter_syntax)
     size = _page_size(headers)

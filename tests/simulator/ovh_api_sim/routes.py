@@ -46,8 +46,8 @@ def register(app, backend, faults):
     be, readings = backend, backend.readings
 
     def listing(objects, key, family):
-        paged = faults.object_lists and family not in readings.unpaged_routes
-        data, headers = list_answer(objects, key, request.headers, readings, paged=paged)
+        data, headers = list_answer(objects, key, request.headers, readings, paged=family not in readings.unpaged_routes,
+                                    object_lists=faults.object_lists)
         return json_response(data, headers=headers)
 
     def single(getter, key):

@@ -66,6 +66,29 @@ def paged(page=1, size=5000, filters=None):
     return headers
 
 
+def cursor(size=5000, filters=None, at=None):
+    """The request headers of one cursor page of an object list (`at`: the cursor the previous page gave)."""
+    headers = {"X-Pagination-Mode": "CachedObjectList-Cursor", "X-Pagination-Size": str(size), "Pragma": "no-cache"}
+    if filters:
+        headers["X-Pagination-Filter"] = filters
+    if at:
+        headers["X-Pagination-Cursor"] = at
+    return headers
+
+
+def named(*addresses):
+    """The filter that asks the account list for these mailboxes only (a few of a large platform)."""
+    if len(addresses) == 1:
+        return "primaryEmailAddress:eq=" + addresses[0]
+    return "primaryEmailAddress:in=" + ",".join(sorted(addresses))
+
+
+def plain_ids(route, ids, filters=None):
+    """A gateway that ignores both object modes: the paged request, then the cursor one, answer plain ids."""
+    return [Step("GET", route, data=ids, request_headers=paged(filters=filters)),
+            Step("GET", route, data=ids, request_headers=cursor(filters=filters))]
+
+
 def listing(route, objects, filters=None):
     """A paged object list answered in one page."""
     return Step("GET", route, data=objects, request_headers=paged(filters=filters),

@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bulk
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import OvhApiError
 from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import (
-    BASE, BATCH, expect, fake_client, paged)
+    BASE, BATCH, cursor, expect, fake_client, paged, plain_ids)
 
 
 def account(address, connector=0):
@@ -67,9 +67,105 @@ def test_filter_goes_to_the_gateway_as_a_header():
     sdk.assert_done()
 
 
+def test_pages_end_by_the_element_count_when_the_gateway_serves_smaller_pages_without_saying_so():
+    # Asked for 5000 a page, served 2, and no X-Pagination-Size echoed: only the total tells where the list ends.
+    objects = [account("u%d@x.ovh" % n) for n in range(5)]
+    count = {"X-Pagination-Elements": "5"}
+    client, sdk = fake_client([
+        expect("GET", "/account", objects[0:2], headers=paged(1), response_headers=count),
+        expect("GET", "/account", objects[2:4], headers=paged(2), response_headers=count),
+        expect("GET", "/account", objects[4:5], headers=paged(3), response_headers=count),
+    ])
+    assert read_accounts(client) == (objects, "object_list")
+    sdk.assert_done()
+
+
+def test_filters_in_the_managers_syntax_joined_by_ampersands():
+    client, sdk = fake_client([
+        expect("GET", "/account", [], headers=paged(
+            filters="sendConnectorId:ne=0&state:in=ok,suspended&lastName:isnil=1&primaryEmailAddress:like=news%")),
+    ])
+    filters = [("sendConnectorId", "ne", 0), ("state", "in", ["ok", "suspended"]), ("lastName", "isnil", True),
+               ("primaryEmailAddress", "like", "news%")]
+    assert read_accounts(client, filters=filters) == ([], "object_list")
+    sdk.assert_done()
+
+
+def test_cursor_fallback_when_pages_are_ignored_and_the_mode_is_remembered():
+    objects = [account("u%d@x.ovh" % n) for n in range(3)]
+    modes = {}
+    client, sdk = fake_client([
+        # The paged mode is ignored (plain ids), the cursor mode is served: two cursor pages.
+        expect("GET", "/account", ["u0@x.ovh", "u1@x.ovh", "u2@x.ovh"], headers=paged(filters="sendConnectorId:eq=0")),
+        expect("GET", "/account", objects[0:2], headers=cursor(filters="sendConnectorId:eq=0"),
+               response_headers={"X-Pagination-Cursor-Next": "c2"}),
+        expect("GET", "/account", objects[2:3], headers=cursor(filters="sendConnectorId:eq=0", at="c2")),
+        # The next read of that route goes straight to cursors.
+        expect("GET", "/account", objects[1:2], headers=cursor(), response_headers={}),
+    ])
+    filters = [("sendConnectorId", "eq", 0)]
+    assert read_accounts(client, filters=filters, modes=modes) == (objects, "cursor")
+    assert read_accounts(client, only=["u1@x.ovh"], modes=modes) == ([objects[1]], "cursor")
+    sdk.assert_done()
+
+
+def test_plain_ids_and_refused_batches_are_remembered_for_the_run():
+    modes = {}
+    refused = {"message": "Invalid path"}
+    client, sdk = fake_client([
+        *plain_ids("/account", ["a@x.ovh", "b@x.ovh"]),
+        expect("GET", "/account/a%40x.ovh,b%40x.ovh", refused, status=400, headers=BATCH),
+        expect("GET", "/account/a%40x.ovh", account("a@x.ovh")),
+        expect("GET", "/account/b%40x.ovh", account("b@x.ovh")),
+        # Second read: the plain list (no object mode tried again), then single GETs (no batch tried again).
+        expect("GET", "/account", ["a@x.ovh", "b@x.ovh"]),
+        expect("GET", "/account/a%40x.ovh", account("a@x.ovh")),
+        expect("GET", "/account/b%40x.ovh", account("b@x.ovh")),
+    ])
+    for dummy in range(2):
+        assert read_accounts(client, parallel=1, modes=modes) == ([account("a@x.ovh"), account("b@x.ovh")], "single")
+    sdk.assert_done()
+
+
+def test_a_few_wanted_mailboxes_are_asked_for_by_name():
+    wanted = [account("a@x.ovh"), account("b@x.ovh", 7)]
+    client, sdk = fake_client([
+        expect("GET", "/account", wanted, headers=paged(filters="primaryEmailAddress:in=a@x.ovh,b@x.ovh"),
+               response_headers={"X-Pagination-Elements": "2"}),
+        expect("GET", "/account", wanted[:1], headers=paged(filters="primaryEmailAddress:eq=a@x.ovh"),
+               response_headers={"X-Pagination-Elements": "1"}),
+    ])
+    assert read_accounts(client, only=["b@x.ovh", "a@x.ovh"], narrow=True) == (wanted, "object_list")
+    assert read_accounts(client, only=["a@x.ovh"], narrow=True) == (wanted[:1], "object_list")
+    sdk.assert_done()
+
+
+def test_a_wanted_mailbox_missing_from_the_narrowed_answer_is_looked_for_in_the_whole_list():
+    # The gateway may compare with case: B@x.ovh is not `in` b@x.ovh for it, but is for the collection.
+    every = [account("a@x.ovh"), account("B@x.ovh", 7), account("c@x.ovh")]
+    client, sdk = fake_client([
+        expect("GET", "/account", every[:1], headers=paged(filters="primaryEmailAddress:in=a@x.ovh,b@x.ovh"),
+               response_headers={"X-Pagination-Elements": "1"}),
+        expect("GET", "/account", every, headers=paged(), response_headers={"X-Pagination-Elements": "3"}),
+    ])
+    assert read_accounts(client, only=["a@x.ovh", "b@x.ovh"], narrow=True) == (every[:2], "object_list")
+    sdk.assert_done()
+
+
+def test_many_or_unusual_keys_are_not_sent_as_a_filter():
+    many = ["u%d@x.ovh" % n for n in range(_bulk.IN_FILTER_MAX + 1)]
+    client, sdk = fake_client([
+        expect("GET", "/account", [], headers=paged()),
+        expect("GET", "/account", [], headers=paged()),
+    ])
+    read_accounts(client, only=many, narrow=True)
+    read_accounts(client, only=["a,b@x.ovh", "c@x.ovh"], narrow=True)  # a `,` would split the `in` list
+    sdk.assert_done()
+
+
 def test_plain_ids_fall_back_to_batch_gets_of_only_the_wanted_keys():
     client, sdk = fake_client([
-        expect("GET", "/account", ["a@x.ovh", "B@x.ovh", "c@x.ovh", "d@x.ovh"], headers=paged()),
+        *plain_ids("/account", ["a@x.ovh", "B@x.ovh", "c@x.ovh", "d@x.ovh"]),
         expect("GET", "/account/B%40x.ovh,c%40x.ovh", [account("B@x.ovh", 7), account("c@x.ovh")], headers=BATCH),
     ])
     objects, strategy = read_accounts(client, only=["b@x.ovh", "c@x.ovh", "zz@x.ovh"])
@@ -80,7 +176,7 @@ def test_plain_ids_fall_back_to_batch_gets_of_only_the_wanted_keys():
 
 def test_batch_gets_are_chunked_and_key_value_entries_unwrapped():
     client, sdk = fake_client([
-        expect("GET", "/account", ["a@x.ovh", "b@x.ovh", "c@x.ovh"], headers=paged()),
+        *plain_ids("/account", ["a@x.ovh", "b@x.ovh", "c@x.ovh"]),
         expect("GET", "/account/a%40x.ovh,b%40x.ovh",
                [{"key": "a@x.ovh", "value": account("a@x.ovh")}, {"key": "b@x.ovh", "value": None, "error": "gone"}],
                headers=BATCH),
@@ -94,7 +190,7 @@ def test_batch_gets_are_chunked_and_key_value_entries_unwrapped():
 
 def test_plain_ids_with_a_filter_are_filtered_locally():
     client, sdk = fake_client([
-        expect("GET", "/account", ["a@x.ovh", "b@x.ovh"], headers=paged(filters="sendConnectorId:eq=7")),
+        *plain_ids("/account", ["a@x.ovh", "b@x.ovh"], filters="sendConnectorId:eq=7"),
         expect("GET", "/account/a%40x.ovh,b%40x.ovh", [account("a@x.ovh"), account("b@x.ovh", 7)], headers=BATCH),
     ])
     objects, strategy = read_accounts(client, filters=[("sendConnectorId", "eq", 7)])
@@ -109,7 +205,7 @@ def test_plain_ids_with_a_filter_are_filtered_locally():
 ])
 def test_batch_refused_falls_back_to_single_gets(refusal):
     client, sdk = fake_client([
-        expect("GET", "/account", ["a@x.ovh", "b@x.ovh", "gone@x.ovh"], headers=paged()),
+        *plain_ids("/account", ["a@x.ovh", "b@x.ovh", "gone@x.ovh"]),
         expect("GET", "/account/a%40x.ovh,b%40x.ovh,gone%40x.ovh", headers=BATCH, **refusal),
         expect("GET", "/account/a%40x.ovh", account("a@x.ovh")),
         expect("GET", "/account/b%40x.ovh", account("b@x.ovh", 7)),
@@ -135,7 +231,7 @@ def test_single_get_errors_other_than_not_found_are_raised():
 
 def test_a_forbidden_batch_is_raised_not_retried_one_by_one():
     client, sdk = fake_client([
-        expect("GET", "/account", ["a@x.ovh", "b@x.ovh"], headers=paged()),
+        *plain_ids("/account", ["a@x.ovh", "b@x.ovh"]),
         expect("GET", "/account/a%40x.ovh,b%40x.ovh", {"message": "This call has not been granted"}, status=403,
                headers=BATCH),
     ])

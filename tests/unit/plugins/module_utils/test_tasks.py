@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskFailed, TaskTimeout, TaskWaiter
 from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import (
-    BATCH, Step, fake_exchange, listing, paged)
+    BATCH, Step, fake_exchange, listing, plain_ids)
 
 
 class FakeClock:
@@ -57,9 +57,10 @@ def test_many_tasks_are_followed_with_one_request_per_poll():
 
 def test_a_gateway_that_lists_plain_ids_gets_batch_reads_of_the_pending_tasks():
     waiter, sdk, dummy_clock = make([
-        Step("GET", "/task", data=[11, 12, 99], request_headers=paged()),
+        *plain_ids("/task", [11, 12, 99]),
         Step("GET", "/task/11,12", data=[task(11, "doing"), task(12, "done")], request_headers=BATCH),
-        Step("GET", "/task", data=[11, 99], request_headers=paged()),
+        # Plain ids remembered: the next poll reads the plain list straight away.
+        Step("GET", "/task", data=[11, 99], request_headers={}),
         Step("GET", "/task/11", data=task(11, "done"), request_headers={}),  # one key: a plain GET
     ])
     assert {k: v.status for k, v in waiter.wait([11, 12]).items()} == {11: "done", 12: "done"}

@@ -9,7 +9,7 @@ import pytest
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._connectors import check_settings
 from ansible_collections.ovhcloud.exchange.plugins.modules import exchange_send_connector
 from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import (
-    BASE, ORG, SECRET, Step, listing, reset)
+    BASE, ORG, SECRET, Step, listing, named, reset)
 
 
 @pytest.fixture
@@ -37,23 +37,66 @@ def task(task_id, status="done", function="addSendConnector"):
             "finishDate": None}
 
 
+def creations(*running):
+    """The platform's connector creations still running, read before a creation (and after an ambiguous POST)."""
+    return listing("/task", list(running), "function:eq=addSendConnector&status:in=init,todo,doing")
+
+
 def test_create_waits_and_returns_the_new_connector(send_connector):
-    created = connector(state="creating", taskPendingId=700)
     result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "port": 587, "require_tls": True,
                                   "auth_mechanism": "basicAuthRequireTLS", "user": "relay-user", "password": SECRET}, [
         listing("/sendConnector", []),
         service(),
+        creations(),
         Step("POST", BASE + "/sendConnector", data=task(700, "todo"),
              body={"displayName": "relay", "smartHost": "smtp.example.com", "port": 587, "requireTLS": True,
                    "smartHostAuthMechanism": "basicAuthRequireTLS", "user": "relay-user", "password": SECRET}),
-        listing("/sendConnector", [created]),
+        # The creation task first: OVH may list the connector only once it has ended.
         listing("/task", [task(700)]),
-        Step("GET", BASE + "/sendConnector/29", data=connector(smartHostAuthMechanism="basicAuthRequireTLS")),
+        listing("/sendConnector", [connector(smartHostAuthMechanism="basicAuthRequireTLS")]),
     ])
     assert result["changed"] is True and "failed" not in result
     assert (result["id"], result["task_ids"]) == (29, [700])
     assert result["connector"]["smartHostAuthMechanism"] == "basicAuthRequireTLS"
     assert result["api_calls"] == {"total": 6, "by_method": {"GET": 5, "POST": 1}, "retries": 0}
+
+
+def test_create_without_wait_of_a_connector_not_listed_yet_returns_its_task(send_connector):
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "wait": False}, [
+        listing("/sendConnector", []),
+        service(),
+        creations(),
+        Step("POST", BASE + "/sendConnector", data=task(700, "todo")),
+        listing("/sendConnector", []),
+    ])
+    assert result["changed"] is True and "failed" not in result
+    assert (result["id"], result["connector"], result["task_ids"]) == (None, None, [700])
+
+
+def test_a_creation_still_running_is_waited_for_and_found_instead_of_creating_a_second(send_connector):
+    # An earlier run POSTed "relay" and stopped; OVH lists the connector only once that creation ends.
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "port": 587, "wait": False}, [
+        listing("/sendConnector", []),
+        service(),
+        creations(task(650, "doing")),
+        listing("/task", [task(650, "doing")]),
+        listing("/task", [task(650, "done")]),
+        listing("/sendConnector", [connector()]),
+    ])
+    assert result["changed"] is False and result["id"] == 29 and result["operation"] == "unchanged"
+    assert sdk.writes() == []
+
+
+def test_a_creation_still_running_after_wait_timeout_creates_nothing(send_connector):
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "wait_timeout": 2}, [
+        listing("/sendConnector", []),
+        service(),
+        creations(task(650, "doing")),
+        listing("/task", [task(650, "doing")]),
+        listing("/task", [task(650, "doing")]),
+    ])
+    assert result["failed"] and "650" in result["msg"] and "never two connectors" in result["msg"]
+    assert sdk.writes() == []
 
 
 def test_nothing_to_change_makes_no_write(send_connector):
@@ -76,8 +119,8 @@ def test_check_mode_reports_the_change_and_writes_nothing(send_connector):
 
 
 def test_check_mode_create_has_no_id(send_connector):
-    result, sdk = send_connector({"name": "new", "smart_host": "relay.example.net"}, [listing("/sendConnector", []), service()],
-                                 check=True, diff=True)
+    result, sdk = send_connector({"name": "new", "smart_host": "relay.example.net"},
+                                 [listing("/sendConnector", []), service(), creations()], check=True, diff=True)
     assert result["changed"] is True and result["id"] is None
     assert result["diff"] == {"before": {}, "after": {"displayName": "new", "smartHost": "relay.example.net"}}
     assert sdk.writes() == []
@@ -137,7 +180,7 @@ def test_a_hosted_offer_is_refused_unless_allowed(send_connector):
     result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com"}, [listing("/sendConnector", []), service("hosted")])
     assert result["failed"] and "'hosted'" in result["msg"] and "allow_unsupported_offer" in result["msg"]
     result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "allow_unsupported_offer": True, "wait": False},
-                                 [listing("/sendConnector", []), service("hosted"),
+                                 [listing("/sendConnector", []), service("hosted"), creations(),
                                   Step("POST", BASE + "/sendConnector", data=task(702, "todo")),
                                   listing("/sendConnector", [connector(state="creating", taskPendingId=702)])])
     assert result["changed"] is True
@@ -156,8 +199,24 @@ def test_a_create_cut_off_by_a_reset_is_found_instead_of_posted_again(send_conne
     result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "wait": False}, [
         listing("/sendConnector", []),
         service(),
+        creations(),
         Step("POST", BASE + "/sendConnector", raises=reset()),
         listing("/sendConnector", [connector(state="creating", taskPendingId=700)]),
+    ])
+    assert result["changed"] and result["id"] == 29 and result["task_ids"] == [700]
+    assert [w[0] for w in sdk.writes()] == ["POST"]
+
+
+def test_a_create_cut_off_by_a_reset_and_not_listed_yet_is_found_by_its_running_task(send_connector):
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com"}, [
+        listing("/sendConnector", []),
+        service(),
+        creations(),
+        Step("POST", BASE + "/sendConnector", raises=reset()),
+        listing("/sendConnector", []),
+        creations(task(700, "todo")),
+        listing("/task", [task(700)]),
+        listing("/sendConnector", [connector()]),
     ])
     assert result["changed"] and result["id"] == 29 and result["task_ids"] == [700]
     assert [w[0] for w in sdk.writes()] == ["POST"]
@@ -168,8 +227,10 @@ def test_a_create_that_failed_with_500_and_left_nothing_is_posted_again(send_con
     result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "wait": False}, [
         listing("/sendConnector", []),
         service(),
+        creations(),
         post,
         listing("/sendConnector", []),
+        creations(),
         Step("POST", BASE + "/sendConnector", data=task(701, "todo")),
         listing("/sendConnector", [connector(state="creating", taskPendingId=701)]),
     ])
@@ -194,7 +255,8 @@ def test_force_moves_the_users_to_the_platform_server_then_deletes(send_connecto
         listing("/account", [{"primaryEmailAddress": "a@example.com", "sendConnectorId": 29}], "sendConnectorId:eq=29"),
         listing("/domain", [], "sendConnectorIdDefault:eq=29"),
         Step("PUT", BASE + "/account/a%40example.com", data=None, body={"sendConnectorId": 0}),
-        listing("/account", [{"primaryEmailAddress": "a@example.com", "sendConnectorId": 0, "taskPendingId": 900}]),
+        listing("/account", [{"primaryEmailAddress": "a@example.com", "sendConnectorId": 0, "taskPendingId": 900}],
+                named("a@example.com")),
         listing("/task", [task(900, function="setAccount")]),
         Step("DELETE", BASE + "/sendConnector/29", data=task(901, "todo", "deleteSendConnector")),
         listing("/task", [task(901, function="deleteSendConnector")]),
@@ -212,9 +274,11 @@ def test_a_failed_task_is_reported_with_what_was_done(send_connector):
     result, dummy = send_connector({"name": "relay", "smart_host": "smtp.example.com"}, [
         listing("/sendConnector", []),
         service(),
+        creations(),
         Step("POST", BASE + "/sendConnector", data=task(700, "todo")),
-        listing("/sendConnector", [connector(state="creating", taskPendingId=700)]),
         listing("/task", [task(700, "error")]),
+        # Read back for the report: no connector (OVH may still retry the task and create it).
+        listing("/sendConnector", []),
     ])
     assert result["failed"] and "addSendConnector (task 700)" in result["msg"]
     assert result["changed"] is True and result["task_ids"] == [700]
@@ -293,3 +357,43 @@ def test_a_rename_to_a_case_twin_is_refused(send_connector):
         Step("GET", BASE + "/sendConnector/30", data=connector(id=30, displayName="other")),
         listing("/sendConnector", [connector(), connector(id=30, displayName="other")])])
     assert result["failed"] and "'relay' (id 29)" in result["msg"] and sdk.writes() == []
+    assert result["changed"] is False and result["ids"] == [29]
+
+
+def test_a_failed_update_is_reported_with_the_connector_as_it_is(send_connector):
+    result, dummy = send_connector({"name": "relay", "port": 2525}, [
+        listing("/sendConnector", [connector()]),
+        Step("PUT", BASE + "/sendConnector/29", data=None, body={"port": 2525}),
+        Step("GET", BASE + "/sendConnector/29", data=connector(taskPendingId=801)),
+        listing("/task", [task(801, "error", "setSendConnector")]),
+        Step("GET", BASE + "/sendConnector/29", data=connector()),
+    ])
+    assert result["failed"] and "setSendConnector (task 801)" in result["msg"]
+    assert result["connector"]["port"] == 587 and result["task_ids"] == [801]
+
+
+def test_an_update_that_shows_late_is_read_again_until_it_shows(send_connector):
+    result, dummy = send_connector({"name": "relay", "port": 2525}, [
+        listing("/sendConnector", [connector()]),
+        Step("PUT", BASE + "/sendConnector/29", data=None, body={"port": 2525}),
+        # Neither a task nor the new port yet: not a failure, a write not visible yet.
+        Step("GET", BASE + "/sendConnector/29", data=connector()),
+        Step("GET", BASE + "/sendConnector/29", data=connector()),
+        Step("GET", BASE + "/sendConnector/29", data=connector(taskPendingId=801)),
+        listing("/task", [task(801, "done", "setSendConnector")]),
+        Step("GET", BASE + "/sendConnector/29", data=connector(port=2525)),
+    ])
+    assert result["changed"] and "failed" not in result and result["connector"]["port"] == 2525
+
+
+def test_a_rerun_with_nothing_to_change_waits_for_the_creation_still_running(send_connector):
+    # An earlier run timed out waiting for the creation: with wait, the rerun returns the connector ready.
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "port": 587}, [
+        listing("/sendConnector", [connector(state="creating", taskPendingId=700)]),
+        listing("/task", [task(700, "done")]),
+        Step("GET", BASE + "/sendConnector/29", data=connector()),
+    ])
+    assert result["changed"] is False and result["connector"]["state"] == "ok" and sdk.writes() == []
+    result, sdk = send_connector({"name": "relay", "smart_host": "smtp.example.com", "wait": False},
+                                 [listing("/sendConnector", [connector(state="creating", taskPendingId=700)])])
+    assert result["changed"] is False and result["connector"]["state"] == "creating"

@@ -3,7 +3,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 from ansible_collections.ovhcloud.exchange.plugins.modules import exchange_send_connector_info
-from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import Step, listing
+from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import Step, listing, named
 
 RELAY = {"id": 29, "displayName": "relay", "smartHost": "smtp.example.com", "state": "ok", "taskPendingId": 0}
 OTHER = {"id": 31, "displayName": "other", "smartHost": "other.example.com", "state": "ok", "taskPendingId": 0}
@@ -36,6 +36,8 @@ def test_one_connector_lets_the_gateway_filter(api):
 def test_looking_up_mailboxes_and_domains_reads_only_them(api):
     result, sdk = api(exchange_send_connector_info, {"accounts": ["a@X.ovh"], "domains": ["x.ovh"]}, [
         listing("/sendConnector", [RELAY]),
+        # Asked for by name; a gateway that compares with case finds nothing, and the whole list decides.
+        listing("/account", [], named("a@X.ovh")),
         listing("/account", ACCOUNTS),
         listing("/domain", DOMAINS),
     ])
@@ -47,6 +49,7 @@ def test_looking_up_mailboxes_and_domains_reads_only_them(api):
 def test_unknown_mailboxes_and_domains_fail_naming_each(api):
     result, sdk = api(exchange_send_connector_info, {"accounts": ["ghost@x.ovh"], "domains": ["nowhere.example"]}, [
         listing("/sendConnector", [RELAY]),
+        listing("/account", [], named("ghost@x.ovh")),
         listing("/account", ACCOUNTS),
         listing("/domain", DOMAINS),
         Step("GET", "/domain", data=["x.ovh"], request_headers={}),

@@ -41,6 +41,11 @@ for _path in (str(COLLECTIONS), str(REPO / "tests" / "simulator")):
 def shared_file(relative):
     """A file of ../shared, or a skip saying why it is absent."""
     path = SHARED / relative
+    if not path.exists() and os.environ.get("CI") and (REPO / ".git").exists():
+        # CI's checkout always has ../shared beside it: a test that needs it must not pass by skipping.
+        # (ansible-test units copies the tree elsewhere, without .git: there the skip stands.)
+        pytest.fail(f"../shared/{relative} is missing beside this CI checkout ({SHARED}): the test that reads it "
+                    "cannot run, and CI does not pass it by skipping")
     if not path.exists():
         pytest.skip(f"../shared/{relative} is not beside this checkout (it holds the reference material)")
     return path

@@ -4,13 +4,16 @@ The real API may accept read-only fields in a PUT body (OVH's control panel send
 the collection is right under both readings only if it never sends one. Each write is made through the
 scripted HTTP fake with every setting the modules can change, and its body compared with the schema.
 """
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
 import json
 
 import pytest
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._connectors import CREATABLE, UPDATABLE
 from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import ScriptedSdk, Step, fake_exchange
-from testlib import shared_file
+from ansible_collections.ovhcloud.exchange.tests.testlib import shared_file
 
 ROUTE = "/email/exchange/{organizationName}/service/{exchangeService}"
 SETTINGS = {"name": "relay", "smart_host": "smtp.example.com", "port": 587, "require_tls": True, "max_send_size": 50,

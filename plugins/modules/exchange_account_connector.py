@@ -174,20 +174,17 @@ accounts:
       type: str
       returned: when RV(accounts[].status=failed)
       sample: "PUT /email/exchange/.../account/newsletter%40mydomain.ovh: conflict (...)"
-    note:
-      description: Said of a change the API accepted when the task stopped before its OVH task could be read.
-      type: str
-      returned: when the task stopped after the write
-      sample: "OVH accepted the change; the run stopped before its task was checked"
     reason:
       description: Why it was left alone.
       type: str
       returned: when RV(accounts[].status=skipped)
       sample: "bound to other-relay (31): left alone"
     note:
-      description: A change that went through although its task reported an error (OVH retried the task).
+      description:
+        - A change that went through although its task reported an error (OVH retried the task).
+        - Or a change the API accepted when the run stopped before its OVH task could be read.
       type: str
-      returned: when the task failed but the mailbox, read back, shows the change
+      returned: when the task failed but the mailbox, read back, shows the change, or the run stopped after the write
       sample: "task 113924190 (setAccount) ended with status 'error', yet newsletter@mydomain.ovh shows the change (OVH retried it)"
 counts:
   description: How many mailboxes had each status.

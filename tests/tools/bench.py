@@ -475,9 +475,6 @@ def splice_section(path, section, markers=PLATFORMS_SECTION):
     """Put `section` in place of the one between the markers in `path`, or at its end."""
     text = path.read_text() if path.exists() else ""
     path.parent.mkdir(parents=True, exist_ok=True)
-def splice_section(path, section, markers=PLATFORMS_SECTION):
-    """Put `section` in place of the one between the markers in `path`, or at its end."""
-    text = path.read_text() if path.exists() else ""
     start, end = markers
     if start in text and end in text:
         text = text[:text.index(start)] + section.rstrip("\n") + text[text.index(end) + len(end):]
@@ -487,7 +484,6 @@ def splice_section(path, section, markers=PLATFORMS_SECTION):
 
 
 def kept_section(path, markers=PLATFORMS_SECTION):
-    """A section of an existing report (the platforms one by default), to keep when the other scenarios are rerun."""
     """A section (the platforms one by default) of an existing report, to keep when the other scenarios are rerun."""
     text = path.read_text() if path.exists() else ""
     start, end = markers

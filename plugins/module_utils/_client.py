@@ -306,6 +306,8 @@ class OvhClient:
                     self._unreachable(error)
                     continue
                 self._reachable()
+                if error.kind != "network":
+                    raise  # refused credentials, a refused redirect: nothing a retry can change
                 if not idempotent and error.ambiguous and reconcile is None:
                     raise
                 if _is_reset(error):

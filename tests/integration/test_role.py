@@ -305,8 +305,8 @@ def test_summary_and_set_stats_name_the_platform_losses_and_domain_resets(sim, r
     published = outcome(run)
     assert (published["organization"], published["service"], published["host"]) == (PLATFORM, PLATFORM, "localhost")
     assert published["connectors"]["new-relay"]["id"] == new_relay
-    assert published["connectors"]["new-relay"]["mailboxes"] == {"bound": 1, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 0,
-                                                                  "not_attempted": 0}
+    assert published["connectors"]["new-relay"]["mailboxes"] == {
+        "bound": 1, "unbound": 0, "unchanged": 0, "skipped": 0, "failed": 0, "not_attempted": 0}
     assert published["connectors"]["old-relay"]["lost_mailboxes"] == {"new-relay": 1}
     assert published["domains_reset"] == ["guides.ovh"] and published["removals"] == {}
 

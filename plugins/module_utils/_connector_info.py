@@ -23,6 +23,7 @@ class ConnectorReport:
     """A plan with nothing to apply: what the platform holds."""
 
     changed = False
+    waits = False
 
     def __init__(self, result):
         self.warnings = []

@@ -258,6 +258,9 @@ class ConnectorChoicePlan:
     def changed(self):
         return bool(self.to_change)
 
+    # Nothing to wait for unless something is written (the runner's plan contract, as SendConnectorPlan.waits).
+    waits = False
+
     def _ref(self, connector_id):
         return {'id': connector_id, 'name': self.names.get(connector_id) if connector_id else None}
 

@@ -141,7 +141,7 @@ def run_api_module(options, planner, wait=True, bulk=False, **module_kwargs):
         for warning in plan.warnings:
             module.warn(warning)
         # A plan may also have something to wait for with nothing to change (a connector still being created).
-        applied = (plan.changed or getattr(plan, "waits", False)) and not module.check_mode
+        applied = (plan.changed or plan.waits) and not module.check_mode
         if applied:
             waiter = TaskWaiter(exchange, timeout, sleep=cancellation.wait)
             plan.apply(waiter, params.get("wait", True))

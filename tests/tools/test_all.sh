@@ -33,8 +33,11 @@ stage() {
     return 0
 }
 
+# Two pytest workers (pytest-xdist): the integration tests mostly wait on ansible-playbook and the simulator,
+# so two of them share the two cores with lane 2 and halve lane 1's time. PYTEST_WORKERS=0 runs them serially.
 lane1() {
-    stage pytest "$REPO/.venv/bin/python" -m pytest tests/unit tests/simulator tests/integration tests/release -q
+    stage pytest "$REPO/.venv/bin/python" -m pytest tests/unit tests/simulator tests/integration tests/release -q \
+        -n "${PYTEST_WORKERS:-2}" --durations=15
 }
 
 lane2() {
@@ -73,5 +76,7 @@ done
 grep -h '^SKIPPED ansible-core\|^sanity: SKIPPED' "$LOGS"/*.log 2>/dev/null || true
 grep -h '^PASSED ansible-core\|^FAILED ansible-core' "$LOGS/compat.log" 2>/dev/null || true
 grep -h '^tree: ' "$LOGS"/sanity*.log 2>/dev/null | sed 's/^/sanity /' || true
+# The tests that failed, by name (pytest's short summary), so that the end of the output says which.
+grep -h '^FAILED \|^ERROR ' "$LOGS/pytest.log" 2>/dev/null | cut -c1-300 || true
 printf '%-20s %4ss (wall clock; the lanes ran side by side)\n' "total" "$total"
 exit "$failed"

@@ -137,6 +137,15 @@ def _parse_retry_after(value, now=None):
     return max(0.0, moment.timestamp() - now)
 
 
+def _parse_http_date(value):
+    """An HTTP Date header as an aware datetime, or None."""
+    try:
+        moment = email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
 def connect(credential_options, warn=None, ceiling=None, cancellation=None, time_budget=None):
     """An OvhClient for the credential options (see `_credentials.build_sdk_client`), paced by its key's budget.
 
@@ -255,6 +264,9 @@ class OvhClient:
         self.stats = {}
         self.retries = 0
         self.throttled = 0
+        # The API's clock (its latest Date header, an aware datetime): tells the tasks of this run's writes from
+        # older ones, since a task says what it did but not on which object.
+        self.server_time = None
         # The API proved unreachable: every later request fails at once with this error.
         self.gone = None
         self._lock = threading.Lock()
@@ -450,7 +462,11 @@ class OvhClient:
             raise OvhApiError("{0} {1}: the OVH API clock request (GET /auth/time) failed: {2}".format(
                 method, path, sdk_error_text(error)), method=method, path=path, api_message=str(error),
                 query_id=getattr(error, "query_id", None), kind="network", ambiguous=False)
-        return _Answer(response)
+        answer = _Answer(response)
+        moment = _parse_http_date(answer.headers.get("Date"))
+        if moment is not None:
+            self.server_time = moment
+        return answer
 
     def _network_error(self, method, path, error):
         never_sent = isinstance(error, requests.exceptions.ConnectTimeout) or (

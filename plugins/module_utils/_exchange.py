@@ -14,12 +14,13 @@ through `_bulk` (paged object lists, batch GETs), requests through `_client`.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import datetime
 from collections import namedtuple
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bulk
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._client import encode_segment
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import OvhApiError, OvhConfigError
-from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import PENDING_STATUSES
+from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import FAILED_STATUSES, PENDING_STATUSES
 
 # Connector id 0 (or null) on a mailbox or a domain means the platform's own outgoing server.
 PLATFORM_SERVER = 0
@@ -60,6 +61,17 @@ def task_from_api(obj, task_id=None):
     """A Task from the API's JSON (or a bare id: a task known only by its id)."""
     obj = obj if isinstance(obj, dict) else {"id": task_id, "status": "todo"}
     return Task(int(obj["id"]) if obj.get("id") else task_id, obj.get("status"), obj.get("function"), obj)
+
+
+def _api_time(value):
+    """An API datetime (ISO 8601 with its offset, e.g. 2026-11-27T10:00:00+01:00) as an aware datetime, or None."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def done_task(task_id):
@@ -292,6 +304,15 @@ class Exchange:
         self.client.put(self._path("domain", name, "changeDefaultSBR"), {"sendConnectorIdDefault": connector_id})
 
     # Tasks --------------------------------------------------------------------------------------------
+
+    def failed_tasks(self, function, since=None):
+        """The platform's tasks of ``function`` that ended in error or were cancelled, created at ``since`` (an aware
+        datetime, the API's clock) or later; all of them without ``since``. One filtered read of the task list."""
+        objects, dummy = self._list("task", filters=[("function", "eq", function), ("status", "in", list(FAILED_STATUSES))])
+        tasks = [task_from_api(obj) for obj in objects if obj.get("id")]
+        if since is None:
+            return tasks
+        return [task for task in tasks if (_api_time(task.api.get("todoDate")) or since) >= since]
 
     def pending_tasks(self, task_ids):
         """{id: Task} of those tasks still in the service's task list (one read when the gateway pages objects)."""

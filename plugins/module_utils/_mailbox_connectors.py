@@ -17,6 +17,7 @@ run stops the writes at once: what was not started yet is reported as not attemp
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import datetime
 from collections import namedtuple
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils import _bulk
@@ -28,7 +29,7 @@ DEFAULT_NOTE = ('the default connector of a domain applies to mailboxes created 
                 'mailboxes keep their connector (bind them with ovhcloud.exchange.exchange_account_connector)')
 
 
-class ChoiceKind(namedtuple('ChoiceKind', 'name items_key what set_status reset_status statuses')):
+class ChoiceKind(namedtuple('ChoiceKind', 'name items_key what set_status reset_status statuses task_function')):
     """Mailboxes (their connector) or domains (their default connector): how to read, write and report them."""
 
     __slots__ = ()
@@ -49,8 +50,12 @@ class ChoiceKind(namedtuple('ChoiceKind', 'name items_key what set_status reset_
 
 
 MAILBOXES = ChoiceKind('account', 'accounts', 'mailboxes', 'bound', 'unbound',
-                       ('bound', 'unbound', 'unchanged', 'skipped', 'failed', 'not_attempted'))
-DOMAINS = ChoiceKind('domain', 'domains', 'domains', 'set', 'reset', ('set', 'reset', 'unchanged', 'failed', 'not_attempted'))
+                       ('bound', 'unbound', 'unchanged', 'skipped', 'failed', 'not_attempted'), 'setAccount')
+DOMAINS = ChoiceKind('domain', 'domains', 'domains', 'set', 'reset', ('set', 'reset', 'unchanged', 'failed', 'not_attempted'),
+                     'setDomain')
+# A task's todoDate and the gateway's Date header may come from different OVH clocks: a failed task created up to this
+# long before the writes began may be theirs (a modelled guess, docs/simulator.md).
+CLOCK_MARGIN = datetime.timedelta(seconds=5)
 # Errors after which no other write can succeed: the bulk write stops at once instead of trying every object.
 STOPPING_KINDS = ('forbidden', 'auth', 'unreachable', 'cancelled', 'throttled')
 
@@ -131,6 +136,9 @@ def write_and_wait(exchange, waiter, choices, wait=True, names=None):
     """
     names = names or {}
     todo = [choice for choice in choices if choice.differs]
+    # The API's clock before the first write (the reads of the plan set it): tasks created since may be these writes'.
+    server_time = getattr(exchange.client, 'server_time', None)
+    since = server_time - CLOCK_MARGIN if server_time is not None else None
     outcomes = _bulk.run_parallel(lambda choice: choice.kind.write(exchange, choice.key, choice.after), todo,
                                   parallel=exchange.bulk.parallel, max_requests_per_second=exchange.bulk.max_requests_per_second,
                                   stop=_stops_the_run, cancelled=exchange.cancellation)
@@ -151,7 +159,7 @@ def write_and_wait(exchange, waiter, choices, wait=True, names=None):
     try:
         unseen = _find_tasks(exchange, written)
         if unseen and wait:
-            _wait_until_visible(exchange, waiter, unseen, names)
+            _wait_until_visible(exchange, waiter, unseen, names, since, written)
         if wait:
             _wait(exchange, waiter, [choice for choice in written if choice.task_id], names)
     except OvhApiError as error:
@@ -196,13 +204,22 @@ def _find_tasks(exchange, written):
     return [choice for choice in written if not _settle(choice, *seen[choice])]
 
 
-def _wait_until_visible(exchange, waiter, unseen, names):
-    """Read the unseen writes again, at the task polls' pace and within wait_timeout, until each shows."""
+def _wait_until_visible(exchange, waiter, unseen, names, since=None, written=()):
+    """Read the unseen writes again, at the task polls' pace and within wait_timeout, until each shows.
+
+    A write that shows neither its task nor its value may show late, or its task may have failed before it could be
+    read back (a failed task releases the object, and tasks do not name it). So the failed tasks of the write's kind
+    created since the writes began (``since``, the API's clock) are read too: as many as the writes still unseen, and
+    those writes failed. Without the API's clock nothing is claimed: an old failed task must not pass for a new one.
+    """
     remaining = list(unseen)
+    claimed = set(choice.task_id for choice in written if choice.task_id)
 
     def read():
         seen = _read_choices(exchange, remaining)
         remaining[:] = [choice for choice in remaining if not _settle(choice, *seen[choice])]
+        if remaining and since is not None:
+            _claim_failed_tasks(exchange, remaining, seen, since, claimed, names)
         return seen
 
     seen, dummy = waiter.until(read, lambda dummy_seen: not remaining)
@@ -210,6 +227,27 @@ def _wait_until_visible(exchange, waiter, unseen, names):
         choice.error = ('OVH accepted the change but after wait_timeout={0}s {1} still uses {2} and shows no task: the '
                         'change may still come, or was lost; run again to check'.format(
                             waiter.timeout, choice.key, connector_label(names, seen[choice][0])))
+
+
+def _claim_failed_tasks(exchange, remaining, seen, since, claimed, names):
+    """Mark the unseen writes failed when as many tasks of their kind failed since the writes began."""
+    for kind in (MAILBOXES, DOMAINS):
+        mine = [choice for choice in remaining if choice.kind is kind]
+        if not mine:
+            continue
+        failed = [task for task in exchange.failed_tasks(kind.task_function, since) if task.id not in claimed]
+        if len(failed) < len(mine):
+            continue
+        failed.sort(key=lambda task: task.id)
+        claimed.update(task.id for task in failed)
+        ids = ', '.join(str(task.id) for task in failed)
+        statuses = ' or '.join(sorted(set(repr(task.status) for task in failed)))
+        for choice in mine:
+            choice.error = ('{0} ({1}) ended with status {2} before it could be read back: {3} still uses {4}; run '
+                            'again to retry'.format('task ' + ids if len(failed) == 1 else 'one of tasks ' + ids,
+                                                    kind.task_function, statuses, choice.key,
+                                                    connector_label(names, seen[choice][0])))
+            remaining.remove(choice)
 
 
 def _wait(exchange, waiter, choices, names):

@@ -128,14 +128,19 @@ def test_bad_input_is_refused_before_any_write_each_problem_named(sim, run_playb
     assert writes(sim.stats()) == writes(before)
 
 
-def test_a_failed_task_is_reported_exactly_and_a_rerun_finishes(sim, run_playbook):
-    sim.reset(accounts=20)
+@pytest.mark.parametrize("task_seconds", [None, 0], ids=["task-read-while-running", "task-failed-before-read-back"])
+def test_a_failed_task_is_reported_exactly_and_a_rerun_finishes(sim, run_playbook, task_seconds):
+    """With task_seconds=0 the failed task has released the mailbox before the module reads it back: it shows
+    neither its task nor the change, like a write that shows late. The module finds the failed task in the task
+    list instead of waiting wait_timeout (600 s) for a change that will never come."""
+    sim.reset(accounts=20, **({} if task_seconds is None else {"task_seconds": task_seconds}))
     relay = create_connector(sim, "relay")
     sim.set_faults(script=[{"fault": "task_error"}])
     run, result = bind(run_playbook, connector="relay", accounts=users(1, 6))
     assert run.rc != 0
     failed = [item for item in result["accounts"] if item["status"] == "failed"]
-    assert len(failed) == 1 and "ended with status 'error'" in failed[0]["error"]
+    assert len(failed) == 1 and "ended with status 'error'" in failed[0]["error"], failed
+    assert "after wait_timeout" not in failed[0]["error"]
     assert result["counts"]["bound"] == 5 and result["changed"] is True
     state = account_connectors(sim)
     assert state[failed[0]["account"]] == 0

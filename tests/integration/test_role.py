@@ -11,7 +11,7 @@ from testlib import REPO
 from smtp_servers import PASSWORD, USER, ThrowawayCA, received_no_password, smtp_server
 from role_play import ROLE_PLAY
 from shared_constants import BASE, PLATFORM
-from bindings_support import bind_directly, create_connector
+from bindings_support import account_connectors, bind_directly, create_connector, users
 
 INVENTORY = str(REPO / "playbooks" / "inventory")
 APPLY = REPO / "playbooks" / "send_connector.yml"
@@ -335,10 +335,12 @@ def test_request_budget_of_a_no_op_rerun_and_of_check_mode(sim, run_playbook, tm
     assert sim.stats()["writes"] == writes
     assert outcome(rerun)["connectors"]["old-relay"]["lost_mailboxes"] == {}
     # Measured on 2026-11-27 for two connectors, two mailboxes and one domain to reset: the connector list,
-    # the mailbox and domain check, each connector's bindings and the domain read back.
-    assert len(rerun_requests) == 11, rerun_requests
-    # Check mode plans new-relay's creation: the offer and the running creations are read first (issue 14).
-    assert len(check_requests) == 11, check_requests
+    # the mailbox and domain check, and the domain read back; the platform check found every mailbox bound,
+    # so no binding chunk ran (it was 11 requests when each connector's chunk read its mailboxes again).
+    assert len(rerun_requests) == 7, rerun_requests
+    # Check mode plans new-relay's creation: the offer and the running creations are read first (issue 14); old-relay's
+    # mailbox to move is the one chunk that runs (new-relay's waits for its connector to exist).
+    assert len(check_requests) == 9, check_requests
 
 
 def test_a_refused_removal_is_published_and_writes_nothing(sim, run_playbook, tmp_path, old_relay):
@@ -353,3 +355,45 @@ def test_a_refused_removal_is_published_and_writes_nothing(sim, run_playbook, tm
     assert "send connector 'old-relay' would still be used by 2 mailbox(es): contact@mydomain.ovh, sales@mydomain.ovh" in refused
     assert "guides.ovh" in refused
     assert binding(sim, "contact@mydomain.ovh") == old_relay
+
+
+def test_only_the_mailboxes_to_change_are_chunked_and_exclusive_unbinds_the_rest(sim, run_playbook, tmp_path):
+    """The platform check's read decides what the chunks write: mailboxes already on the connector are counted
+    unchanged and never written; the others are bound in chunks that name their progress; with exclusive=true a
+    last pass unbinds the connector's mailboxes that are not listed. A rerun runs no binding chunk."""
+    sim.reset(accounts=20)
+    relay = create_connector(sim, "relay")
+    other = create_connector(sim, "other")
+    bind_directly(sim, relay, users(1, 4) + ["user00011@mydomain.ovh"])  # 1-4 listed and settled, 11 not listed
+    bind_directly(sim, other, ["user00006@mydomain.ovh"])  # listed for relay: it moves
+    variables = {"send_connector_chunk_size": 4, "send_connector_connectors": [
+        {"name": "relay", "smart_host": "smtp-relay.example.com", "port": 587, "exclusive": True,
+         "mailboxes": users(1, 10)}]}
+    logged = len(sim.requests())
+    run = role_run(run_playbook, tmp_path, variables)
+    assert run.rc == 0, run.stdout + run.stderr
+
+    bound = account_connectors(sim)
+    assert {address: bound[address] for address in users(1, 11)} == {
+        **{address: relay for address in users(1, 10)}, "user00011@mydomain.ovh": 0}
+    written = sorted(unquote(r["path"]).rsplit("/", 1)[-1] for r in sim.requests()[logged:]
+                     if r["method"] == "PUT" and "/account/" in r["path"])
+    assert written == users(5, 11)  # the six to bind and the one to unbind; never the four already bound
+    chunks = [r["task"].split("done after it: ", 1)[1] for r in run.results if "Bind a chunk of mailboxes" in r["task"]]
+    assert chunks == ["relay 4 of 6 to bind (4 already bound)", "relay 6 of 6 to bind (4 already bound)",
+                      "relay 10 listed, unbinding those not listed"], chunks
+    assert summary(run) == [f"connector 'relay' (id {relay}): unchanged, lost mailboxes",
+                            "  mailboxes: 6 bound, 1 unbound, 4 unchanged, 0 failed",
+                            "  lost 1 mailbox(es) to platform's own server",
+                            "connector 'other' (not in send_connector_connectors): lost 1 mailbox(es)"]
+    assert outcome(run)["connectors"]["relay"]["mailboxes"] == {
+        "bound": 6, "unbound": 1, "unchanged": 4, "skipped": 0, "failed": 0, "not_attempted": 0}
+
+    writes = sim.stats()["writes"]
+    rerun = role_run(run_playbook, tmp_path, variables)
+    assert rerun.rc == 0 and rerun.changed_tasks == [], rerun.stdout + rerun.stderr
+    assert sim.stats()["writes"] == writes
+    chunks = [r["task"].split("done after it: ", 1)[1] for r in rerun.results if "Bind a chunk of mailboxes" in r["task"]]
+    assert chunks == ["relay 10 listed, unbinding those not listed"], chunks
+    assert outcome(rerun)["connectors"]["relay"]["mailboxes"] == {
+        "bound": 0, "unbound": 0, "unchanged": 10, "skipped": 0, "failed": 0, "not_attempted": 0}

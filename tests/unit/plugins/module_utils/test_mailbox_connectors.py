@@ -8,7 +8,7 @@ from ansible_collections.ovhcloud.exchange.plugins.module_utils import _mailbox_
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import InputError
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._tasks import TaskWaiter
 from ansible_collections.ovhcloud.exchange.tests.unit.plugins.module_utils.scripted_http import (
-    expect, fake_exchange, named, paged, plain_ids)
+    expect, fake_exchange, listing, named, paged, plain_ids)
 
 RELAY = {"id": 29, "displayName": "relay", "state": "ok", "taskPendingId": 0}
 OTHER = {"id": 31, "displayName": "other", "state": "ok", "taskPendingId": 0}
@@ -197,6 +197,31 @@ def test_a_write_that_never_shows_fails_after_wait_timeout():
     plan.apply(waiter(exchange, timeout=3), True)
     sdk.assert_done()
     assert "after wait_timeout=3s a@x.ovh still uses the platform's own server (0) and shows no task" in plan.failure()
+
+
+def test_a_task_that_failed_before_the_read_back_is_found_in_the_task_list():
+    """A failed task releases the mailbox, so one that failed before the read back looks like a late write: the
+    failed setAccount tasks created since the writes began (the API's Date header) are read, not wait_timeout waited.
+    Task 650 failed an hour earlier (another run): it is not taken for this write's."""
+    read = expect("GET", "/account", [account("a@x.ovh")], headers=paged(filters=named("a@x.ovh")))
+    exchange, sdk = fake_exchange([
+        connectors_read(),
+        expect("GET", "/account", [account("a@x.ovh")], headers=paged(filters=named("a@x.ovh")),
+               response_headers={"Date": "Fri, 27 Nov 2026 10:00:00 GMT"}),
+        expect("PUT", "/account/a%40x.ovh", None, body={"sendConnectorId": 29}),
+        read,
+        read,
+        listing("/task", [{"id": 650, "status": "error", "function": "setAccount", "todoDate": "2026-11-27T10:00:00+01:00"},
+                          {"id": 701, "status": "error", "function": "setAccount", "todoDate": "2026-11-27T11:00:01+01:00"}],
+                "function:eq=setAccount&status:in=error,cancelled"),
+    ])
+    plan = choices.plan_mailbox_connectors(exchange, ["a@x.ovh"], "relay")
+    plan.apply(waiter(exchange, timeout=600), True)
+    sdk.assert_done()
+    [item] = plan.result(True)["accounts"]
+    assert item["status"] == "failed"
+    assert item["error"] == ("task 701 (setAccount) ended with status 'error' before it could be read back: a@x.ovh "
+                             "still uses the platform's own server (0); run again to retry")
 
 
 def test_a_domain_default_changed_without_a_task_is_done():

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Many objects at once: paged object lists, batch GETs, bounded parallel calls under a rate limit.
+"""Many objects at once: paged object lists, batch GETs, bounded parallel calls (paced by the client).
 
 PRIVATE: this file is internal to ovhcloud.exchange and may change at any time.
 
@@ -20,7 +20,6 @@ __metaclass__ = type
 
 import re
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.ovhcloud.exchange.plugins.module_utils._errors import OvhApiError
@@ -91,33 +90,12 @@ class Outcome:
         return 'Outcome(%r, ok=%r, %r)' % (self.item, self.ok, self.value if self.ok else self.message)
 
 
-class RateLimiter:
-    """Spaces call starts at least 1/rate seconds apart, shared by all threads."""
-
-    def __init__(self, max_requests_per_second, sleep=time.sleep, clock=time.monotonic):
-        self.interval = 1.0 / max_requests_per_second if max_requests_per_second else 0.0
-        self.sleep = sleep
-        self.clock = clock
-        self._next_start = None
-        self._lock = threading.Lock()
-
-    def acquire(self):
-        if not self.interval:
-            return
-        with self._lock:
-            now = self.clock()
-            start = now if self._next_start is None else max(now, self._next_start)
-            self._next_start = start + self.interval
-        if start > now:
-            self.sleep(start - now)
-
-
 _NOT_STARTED = object()
 
 
-def run_parallel(fn, items, parallel=DEFAULT_PARALLEL, max_requests_per_second=None, sleep=time.sleep, clock=time.monotonic,
-                 stop=None, cancelled=None):
-    """Call ``fn(item)`` for every item, ``parallel`` at a time, at most ``max_requests_per_second``.
+def run_parallel(fn, items, parallel=DEFAULT_PARALLEL, stop=None, cancelled=None):
+    """Call ``fn(item)`` for every item, ``parallel`` at a time (the client's pacer spaces their requests: the key's
+    budget and max_requests_per_second live there, for every request of the module, not here).
 
     Returns one ``Outcome`` per item, in the order of ``items``; an item that raised does not stop
     the others, so that a partial failure can be reported exactly, unless ``stop(error)`` says that error
@@ -125,16 +103,12 @@ def run_parallel(fn, items, parallel=DEFAULT_PARALLEL, max_requests_per_second=N
     ``cancelled`` (anything with ``is_set()``) is set; calls already running end normally.
     """
     items = list(items)
-    limiter = RateLimiter(max_requests_per_second, sleep=sleep, clock=clock)
     halted = threading.Event()
 
     def halting():
         return halted.is_set() or (cancelled is not None and cancelled.is_set())
 
     def limited(item):
-        if halting():
-            return _NOT_STARTED
-        limiter.acquire()
         if halting():
             return _NOT_STARTED
         try:
@@ -277,7 +251,7 @@ def _read_batches(client, item_path_fn, keys, batch_size):
     return objects
 
 
-def _read_singles(client, item_path_fn, keys, parallel, max_requests_per_second):
+def _read_singles(client, item_path_fn, keys, parallel):
     def read_one(key):
         try:
             return client.get(item_path_fn(key))
@@ -286,15 +260,14 @@ def _read_singles(client, item_path_fn, keys, parallel, max_requests_per_second)
                 return None
             raise
 
-    outcomes = run_parallel(read_one, keys, parallel=parallel, max_requests_per_second=max_requests_per_second)
+    outcomes = run_parallel(read_one, keys, parallel=parallel)
     for outcome in outcomes:
         if not outcome.ok:
             raise outcome.error
     return [outcome.value for outcome in outcomes if outcome.value is not None]
 
 
-def get_objects(client, item_path_fn, keys, batch_size=BATCH_SIZE, parallel=DEFAULT_PARALLEL, max_requests_per_second=None,
-                modes=None):
+def get_objects(client, item_path_fn, keys, batch_size=BATCH_SIZE, parallel=DEFAULT_PARALLEL, modes=None):
     """Objects of known keys in the fewest requests; returns ``(objects, strategy)``.
 
     Batch GETs of ``batch_size`` keys; if the gateway refuses them, one GET per key, ``parallel`` at a
@@ -312,12 +285,11 @@ def get_objects(client, item_path_fn, keys, batch_size=BATCH_SIZE, parallel=DEFA
         modes[BATCH_REFUSED] = objects is None
     if objects is not None:
         return objects, STRATEGY_BATCH
-    return _read_singles(client, item_path_fn, keys, parallel, max_requests_per_second), STRATEGY_SINGLE
+    return _read_singles(client, item_path_fn, keys, parallel), STRATEGY_SINGLE
 
 
 def list_objects(client, list_path, item_path_fn, filters=None, key=None, only=None, page_size=PAGE_SIZE,
-                 batch_size=BATCH_SIZE, parallel=DEFAULT_PARALLEL, max_requests_per_second=None, modes=None,
-                 narrow=False):
+                 batch_size=BATCH_SIZE, parallel=DEFAULT_PARALLEL, modes=None, narrow=False):
     """Full objects of a list route in the fewest requests; returns ``(objects, strategy)``.
 
     ``filters``: ``(field, operator, value)`` tuples (``eq``, ``ne``, ``in``, ``isnil``, ``like``, ``gt``, ``lt``), sent
@@ -342,13 +314,13 @@ def list_objects(client, list_path, item_path_fn, filters=None, key=None, only=N
     modes = {} if modes is None else modes
     narrowed = _narrowing_filter(key, only) if narrow else []
     objects, strategy = _read_list(client, list_path, item_path_fn, list(filters or []) + narrowed, wanted, page_size,
-                                   batch_size, parallel, max_requests_per_second, modes)
+                                   batch_size, parallel, modes)
     if narrowed and strategy in (STRATEGY_OBJECT_LIST, STRATEGY_CURSOR) and any(isinstance(k, str) for k in wanted) and \
             len(set(_normalise_key(obj.get(key)) for obj in objects) & wanted) < len(wanted):
         # The gateway may compare the values with case (the collection does not), or a key may be unknown
         # (then the caller names it): the whole list decides. Task ids that left the list are just gone.
         objects, strategy = _read_list(client, list_path, item_path_fn, list(filters or []), wanted, page_size,
-                                       batch_size, parallel, max_requests_per_second, modes)
+                                       batch_size, parallel, modes)
     objects = [obj for obj in objects if _matches(obj, filters)]
     if wanted is not None:
         objects = [obj for obj in objects if _normalise_key(obj.get(key)) in wanted]
@@ -374,8 +346,7 @@ def _first_read(client, list_path, mode, filters, page_size):
     return client.call('GET', list_path)
 
 
-def _read_list(client, list_path, item_path_fn, filters, wanted, page_size, batch_size, parallel,
-               max_requests_per_second, modes):
+def _read_list(client, list_path, item_path_fn, filters, wanted, page_size, batch_size, parallel, modes):
     remembered = modes.get(list_path)
     mode = remembered or STRATEGY_OBJECT_LIST
     data, headers = _first_read(client, list_path, mode, filters, page_size)
@@ -395,7 +366,7 @@ def _read_list(client, list_path, item_path_fn, filters, wanted, page_size, batc
     if mode == STRATEGY_CURSOR:
         modes[list_path] = _IDS
     return get_objects(client, item_path_fn, _keys_to_read(data, wanted), batch_size=batch_size, parallel=parallel,
-                       max_requests_per_second=max_requests_per_second, modes=modes)
+                       modes=modes)
 
 
 def _keys_to_read(data, wanted):

@@ -140,8 +140,7 @@ class Exchange:
 
     def _list(self, segment, key=None, only=None, filters=None, narrow=False):
         return _bulk.list_objects(self.client, self._path(segment), lambda item: self._path(segment, item), key=key,
-                                  only=only, filters=filters, parallel=self.bulk.parallel,
-                                  max_requests_per_second=self.bulk.max_requests_per_second, modes=self.read_modes,
+                                  only=only, filters=filters, parallel=self.bulk.parallel, modes=self.read_modes,
                                   narrow=narrow)
 
     # The platform -------------------------------------------------------------------------------------
@@ -322,9 +321,7 @@ class Exchange:
     def tasks(self, task_ids):
         """{id: Task} of tasks that left the list, in batches; an unreadable one was purged, so done."""
         objects, dummy = _bulk.get_objects(self.client, lambda task_id: self._path("task", task_id), task_ids,
-                                           parallel=self.bulk.parallel,
-                                           max_requests_per_second=self.bulk.max_requests_per_second,
-                                           modes=self.read_modes)
+                                           parallel=self.bulk.parallel, modes=self.read_modes)
         found = dict((task.id, task) for task in (task_from_api(obj) for obj in objects if obj.get("id")))
         found.update((task_id, done_task(task_id)) for task_id in task_ids if task_id not in found)
         return found

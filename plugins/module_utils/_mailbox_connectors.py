@@ -140,8 +140,7 @@ def write_and_wait(exchange, waiter, choices, wait=True, names=None):
     server_time = getattr(exchange.client, 'server_time', None)
     since = server_time - CLOCK_MARGIN if server_time is not None else None
     outcomes = _bulk.run_parallel(lambda choice: choice.kind.write(exchange, choice.key, choice.after), todo,
-                                  parallel=exchange.bulk.parallel, max_requests_per_second=exchange.bulk.max_requests_per_second,
-                                  stop=_stops_the_run, cancelled=exchange.cancellation)
+                                  parallel=exchange.bulk.parallel, stop=_stops_the_run, cancelled=exchange.cancellation)
     stopped = []
     for outcome in outcomes:
         choice = outcome.item

@@ -287,21 +287,6 @@ def test_run_parallel_runs_exactly_parallel_calls_at_once():
     assert max(peak) == parallel
 
 
-def test_rate_limit_spaces_call_starts():
-    sleeps = []
-    outcomes = _bulk.run_parallel(lambda item: item, range(4), parallel=1, max_requests_per_second=2,
-                                  sleep=sleeps.append, clock=lambda: 100.0)
-    assert [o.value for o in outcomes] == [0, 1, 2, 3]
-    assert sleeps == [0.5, 1.0, 1.5]
-
-
-def test_no_rate_limit_never_sleeps():
-    sleeps = []
-    _bulk.run_parallel(lambda item: item, range(5), parallel=2, sleep=sleeps.append)
-    assert sleeps == []
-    assert _bulk.run_parallel(lambda item: item, [], parallel=2) == []
-
-
 def test_get_objects_reads_known_keys_in_batches():
     client, sdk = fake_client([
         expect("GET", "/task/7,8", [{"key": "7", "value": {"id": 7, "status": "done"}, "error": None},

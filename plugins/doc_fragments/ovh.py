@@ -59,7 +59,8 @@ notes:
   - "Fair use: every request waits its turn in one budget per consumer key, shared by the module's parallel requests
     and by every module running at the same time on the controller with that key (forks, parallel tasks). A
     throttling answer (429 honouring C(Retry-After), an HTML C(408) page or gateway page, a connection reset before any
-    answer) pauses every request of the key and lowers its pace; the pace rises again slowly. Throttled requests are
+    answer) pauses every request of the key and sets its pace just under what got through; the pace then rises until the
+    next throttling answer, which measures again. Throttled requests are
     retried until C(wait_timeout) seconds after the module started, not a fixed number of times."
   - Server errors and network errors are retried a few times with a growing, jittered delay, when repeating them is
     safe. A refused connection or a name that does not resolve stops the whole task within seconds.

@@ -7,9 +7,13 @@
 
 OVH asks for fair use (about 60 requests a minute per consumer key) without publishing the limit, and
 past it the gateway answers 429, an HTML 408 page or a reset. The pacer finds the key's rate by itself:
-it sends freely until the first throttling signal, then spaces requests at the rate that got through
-(successes over time since the previous signal), lowers it on each new signal, and probes upwards slowly.
-On a signal every worker pauses (Retry-After, else a jittered backoff), not only the one that was refused.
+it sends freely until the first throttling signal, then spaces requests just under the rate that got through,
+and probes upwards until the next signal, which measures the rate again. The rate is measured over busy time
+only: the successes since the previous signal over the time the requests were waiting for the key (the pause
+included, since a token bucket refills during it), not over the time the job was doing something else (a
+module starting, a task being waited for). A gap in the demand would make the key look slower than it is,
+which costs far more (every later request paced too slowly) than a rate measured a little high (one more
+signal, which measures again). On a signal every worker pauses (Retry-After, else a jittered backoff).
 
 The state lives in a small JSON file per key (named by a hash, never by the key) under a private
 temporary folder, guarded by flock: the forks of one ansible-playbook, and tasks running at once, share
@@ -36,16 +40,23 @@ except ImportError:  # not POSIX: the budget is shared by the threads of one pro
 
 # Lowest pace the pacer falls to: one request every 10 s still finishes a job, slowly.
 MIN_RATE = 0.1
-# A gap between requests longer than this ends a busy spell: the rate is measured over busy time only.
-IDLE_SECONDS = 1.0
-# Successes needed between two signals to measure the rate that got through.
-MIN_SAMPLE = 4
+# A request asked for this long after it could have been sent is demand idle, not the key's slowness: beyond
+# this grace the gap is left out of the busy time.
+IDLE_GRACE = 0.1
 # After a throttling signal, pace just under the rate that got through.
 SETTLE_FACTOR = 0.95
+# Busy time below this measures nothing reliable (a burst answered at once): the rate is taken over this at least.
+MIN_BUSY = 0.5
+# Successes a measure needs: the tokens left unused at a signal (under one) are an error of one request at most, so
+# fewer successes would measure a slow key far too low (one success in 1.5 s is 0.67/s for a key of 1/s). Until a
+# window holds this many, each signal steps the rate down instead, and the window goes on.
+MIN_SAMPLE = 8
 # A second signal within the same episode (workers refused together) lowers the rate only once.
 EPISODE_SECONDS = 2.0
-# Successes raise the rate by this fraction each: about +5% after 50 requests, so probing is slow.
-PROBE_STEP = 0.001
+# Successes raise the rate by this fraction each (about +20% after 50 requests): paced just under the limit, the
+# next signal comes within a few dozen requests and measures the limit again; paced far under it (a measure taken
+# low, a limit lifted), the rate doubles within about 175 requests.
+PROBE_STEP = 0.004
 # Backoff when the gateway gives no Retry-After.
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 30.0
@@ -145,20 +156,27 @@ class Pacer:
         """Wait for this request's turn; False if cancelled while waiting (send nothing then)."""
         def book(state, now):
             interval = self._interval(state, now)
-            if now - state.get("last", -1e9) > max(IDLE_SECONDS, 2 * interval):
-                # Idle time (a module starting, a task between chunks) says nothing of the key's rate: what gets
-                # through is measured from the start of this busy spell.
-                state["since"], state["ok"] = now, 0
-            state["last"] = now
-            start = max(now, state.get("next", 0.0), state.get("pause_until", 0.0))
+            earliest = max(state.get("next", now), state.get("pause_until", 0.0))
+            start = max(now, earliest)
+            # Busy time: from the previous request's start to this one's, less the time nobody asked (a module
+            # starting, a task being waited for), which says nothing of the key's rate.
+            idle = max(0.0, now - earliest - IDLE_GRACE)
+            state["busy"] = state.get("busy", 0.0) + max(0.0, start - state.get("last", start) - idle)
+            state["last"] = start
             state["next"] = start + interval
-            return start - now
+            return start - now, state.get("episodes", 0)
 
-        delay = self._locked(book)
-        if delay > 0:
+        while True:
+            delay, episode = self._locked(book)
+            if delay <= 0:
+                return not self._is_cancelled()
             self.waited += delay
-            return self._wait(delay)
-        return not self._is_cancelled()
+            if not self._wait(delay):
+                return False
+            # A throttling signal while this request waited: its turn was booked at a pace the key refused, so it
+            # books again (after the pause, at the new pace) instead of being sent to be refused too.
+            if self._locked(lambda state, now: state.get("episodes", 0)) == episode:
+                return True
 
     def succeeded(self):
         """A request got a real answer: count it, and probe a little faster when paced."""
@@ -185,17 +203,21 @@ class Pacer:
             else:
                 pause = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (state["strikes"] - 1)) * (0.5 + 0.5 * self.rng())
             if not episode:
-                # What got through since the last signal is what the key allows (burst included); too few
-                # successes say nothing of the rate (a job that starts on a spent budget): then a step down only.
+                # What got through since the window began, over the busy time, is what the key allows (for a token
+                # bucket, to one request: it refills during the pauses, which count as busy). Too few successes to
+                # measure: a step down from the rate in force, or from the first rough measure.
                 ok = state.get("ok", 0)
+                busy = max(state.get("busy", 0.0) + max(0.0, now - state.get("last", now)), MIN_BUSY)
                 if ok >= MIN_SAMPLE:
-                    measured = ok / max(now - state.get("since", now - 1.0), 1.0)
-                    state["rate"] = max(MIN_RATE, min(state.get("rate") or measured, measured) * SETTLE_FACTOR)
+                    # Half a request for the unused tokens at this signal, unknown between none and one.
+                    state["rate"] = max(MIN_RATE, (ok + 0.5) / busy * SETTLE_FACTOR)
+                    state["ok"], state["busy"] = 0, 0.0
                 elif state.get("rate"):
                     state["rate"] = max(MIN_RATE, state["rate"] * SETTLE_FACTOR)
-                state["ok"] = 0
-                state["since"] = now + pause
+                elif ok:
+                    state["rate"] = max(MIN_RATE, ok / busy * SETTLE_FACTOR)
                 state["signal_at"] = now
+                state["episodes"] = state.get("episodes", 0) + 1
             state["pause_until"] = max(state.get("pause_until", 0.0), now + pause)
             state["next"] = max(state.get("next", 0.0), state["pause_until"])
             return pause

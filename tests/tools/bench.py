@@ -378,8 +378,6 @@ def fair_use_measure(bench, sim, scenario, text, data, total, to_bind, *args):
 def run_fair_use(workdir, size, loop_sample, latency, task_seconds):
     """The role, its one-chunk variant and the module loop on one platform, then 4 platforms in 4 forks sharing
     the key, under a simulator limit of FAIR_USE_RATE requests/s per key; `size` mailboxes per platform, half bound."""
-    seed = workdir / "fair-use-seed.yaml"
-    import yaml  # noqa: PLC0415 - only this scenario writes a seed
     out = {}
     with SimulatorProcess(args=["--latency-ms", str(latency), "--task-seconds", str(task_seconds)]) as sim:
         bench = Bench(sim, workdir)
@@ -455,7 +453,7 @@ def fair_use_report(results, size, latency, task_seconds, machine_text):
         f"({role_phase / FAIR_USE_RATE:.0%} of the limit; {chunk_phase:.1f} in one chunk): the rest of the wall time "
         "is Ansible's (starting the playbook, a module process per task and chunk) and the task waits. The pacer "
         "measures the key's rate over busy time only (the time requests waited for the key), so module starts and "
-        "task waits between chunks do not pass for a slow key; measured over all the time, as on 2026-11-26, the "
+        "task waits between chunks do not pass for a slow key; measured over all the time (the pacer before commit d04e38d), the "
         "same run learned 4 to 6 requests/s and took 1.5x to 1.9x its ideal.",
         f"- Progress costs: chunks of 100 against one chunk: {role.total - chunk.total:+,} requests and "
         f"{role.seconds - chunk.seconds:+.1f} s ({role.seconds / chunk.seconds:.2f}x the wall time); each chunk is a "

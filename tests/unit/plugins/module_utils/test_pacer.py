@@ -89,7 +89,7 @@ def drive_job(pacer, bucket, fake, chunks, per_chunk):
 
 def test_gaps_in_the_demand_do_not_pass_for_a_slow_key():
     """Module starts and task waits between chunks are not the key's slowness: measured over the whole time, the
-    rate learned would be far under the limit (the code of 2026-11-26 learned 4.9 requests/s of 10 here, and took
+    rate learned would be far under the limit (the pacer before commit d04e38d learned 4.9 requests/s of 10 here, and took
     2.3 times the ideal)."""
     fake = FakeTime()
     pacer = _pacer.Pacer(clock=fake.clock, sleep=fake.sleep)
@@ -103,7 +103,7 @@ def test_gaps_in_the_demand_do_not_pass_for_a_slow_key():
 
 def test_a_key_of_one_request_a_second_without_burst_is_found():
     """OVH's stated fair use (about 60 requests a minute) with no burst: few successes between signals still
-    measure the rate (the code of 2026-11-26 needed 4, so it never paced, and half its requests were refused)."""
+    measure the rate (the pacer before commit d04e38d needed 4, so it never paced, and half its requests were refused)."""
     fake = FakeTime()
     pacer = _pacer.Pacer(clock=fake.clock, sleep=fake.sleep)
     bucket = TokenBucket(fake.clock, rate=1, burst=1)

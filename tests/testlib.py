@@ -94,6 +94,15 @@ def ansible_env(extra=None):
     return env
 
 
+def private_tmpdir(tmp_path):
+    """{"TMPDIR": a temporary folder of this test}: the API modules keep each key's request budget (the pacer's
+    learned rate) under it, and a rate learned in one test's throttling must not pace the next test that gets the
+    same simulator port. The runs of one test share it, as the jobs of one controller do."""
+    folder = tmp_path / "tmp"
+    folder.mkdir(exist_ok=True)
+    return {"TMPDIR": str(folder)}
+
+
 def run_ansible_playbook(playbook, tmp_path, env=None, args=(), timeout=600, cwd=REPO):
     """Run ansible-playbook for real (in `cwd`); `playbook` is a path or YAML text. Returns a PlaybookRun."""
     if not isinstance(playbook, Path):
@@ -101,7 +110,7 @@ def run_ansible_playbook(playbook, tmp_path, env=None, args=(), timeout=600, cwd
         path.write_text(playbook)
         playbook = path
     results_file = tmp_path / f"results-{os.getpid()}-{len(list(tmp_path.glob('results-*')))}.jsonl"
-    run_env = ansible_env({"RECORD_RESULTS_FILE": str(results_file), **(env or {})})
+    run_env = ansible_env({"RECORD_RESULTS_FILE": str(results_file), **private_tmpdir(tmp_path), **(env or {})})
     bin_dir = Path(sys.executable).parent
     command = [str(bin_dir / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook), *args]
     proc = subprocess.run(command, check=False, env=run_env, capture_output=True, text=True, timeout=timeout, cwd=cwd)

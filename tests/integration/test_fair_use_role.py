@@ -23,7 +23,7 @@ import yaml
 from bindings_support import ORG, account_connectors, create_connector, task, users
 from platforms_support import connector_vars, mailboxes, platform_name, platforms_seed, service_state
 from role_play import ROLE_PLAY, extra_vars_file
-from testlib import REPO, ansible_env, run_ansible_playbook
+from testlib import REPO, ansible_env, private_tmpdir, run_ansible_playbook
 
 pytestmark = pytest.mark.integration
 
@@ -44,14 +44,8 @@ def role_vars(count, name="relay", **extra):
                                            "mailboxes": users(1, count)}], **extra}
 
 
-def private_tmp(tmp_path):
-    folder = tmp_path / "tmp"
-    folder.mkdir(exist_ok=True)
-    return {"TMPDIR": str(folder)}
-
-
 def run_role(sim, tmp_path, variables, env=None):
-    return run_ansible_playbook(ROLE_PLAY, tmp_path, env={**sim.env, **private_tmp(tmp_path), **(env or {})},
+    return run_ansible_playbook(ROLE_PLAY, tmp_path, env={**sim.env, **(env or {})},
                                 args=("-e", extra_vars_file(tmp_path, f"vars-{time.monotonic_ns()}", variables)))
 
 
@@ -89,7 +83,7 @@ def start_playbook(sim, tmp_path, variables, env=None, playbook=ROLE_PLAY, args=
     record = tmp_path / "background-results.jsonl"
     command = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path),
                "-e", extra_vars_file(tmp_path, "background-vars", variables), *args]
-    run_env = ansible_env({**sim.env, **private_tmp(tmp_path), "RECORD_RESULTS_FILE": str(record), **(env or {})})
+    run_env = ansible_env({**sim.env, **private_tmpdir(tmp_path), "RECORD_RESULTS_FILE": str(record), **(env or {})})
     with open(tmp_path / "background-output.txt", "w", encoding="utf-8") as output:  # a file: a pipe could fill up
         return subprocess.Popen(command, env=run_env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -161,7 +155,7 @@ def test_forks_sharing_one_key_share_its_rate(sim, tmp_path):
         {"ovh_exchange_platforms": {"hosts": {platform_name(n): {} for n in numbers}}}))
     for number in numbers:
         (inventory / "host_vars" / f"{platform_name(number)}.yml").write_text(json.dumps(connector_vars(number, count)))
-    env = {**sim.env, **private_tmp(tmp_path)}
+    env = dict(sim.env)
     run = run_ansible_playbook(PLATFORMS_PLAYBOOK, tmp_path, env=env, args=("-i", str(inventory), "--forks", "4"))
     assert run.rc == 0, run.stdout[-4000:]
 

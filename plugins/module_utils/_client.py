@@ -127,10 +127,7 @@ def _parse_retry_after(value, now=None):
         return float(value)
     except ValueError:
         pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
+    moment = _parse_http_date(value)
     if moment is None:
         return None
     now = time.time() if now is None else now
@@ -138,12 +135,11 @@ def _parse_retry_after(value, now=None):
 
 
 def _parse_http_date(value):
-    """An HTTP Date header as an aware datetime, or None."""
+    """An HTTP date (a Date or Retry-After header) as a datetime, or None."""
     try:
-        moment = email.utils.parsedate_to_datetime(value) if value else None
+        return email.utils.parsedate_to_datetime(value) if value else None
     except (TypeError, ValueError, IndexError):
         return None
-    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 def connect(credential_options, warn=None, ceiling=None, cancellation=None, time_budget=None):
@@ -464,7 +460,7 @@ class OvhClient:
                 query_id=getattr(error, "query_id", None), kind="network", ambiguous=False)
         answer = _Answer(response)
         moment = _parse_http_date(answer.headers.get("Date"))
-        if moment is not None:
+        if moment is not None and moment.tzinfo is not None:
             self.server_time = moment
         return answer
 

@@ -304,13 +304,11 @@ class Exchange:
 
     # Tasks --------------------------------------------------------------------------------------------
 
-    def failed_tasks(self, function, since=None):
+    def failed_tasks(self, function, since):
         """The platform's tasks of ``function`` that ended in error or were cancelled, created at ``since`` (an aware
-        datetime, the API's clock) or later; all of them without ``since``. One filtered read of the task list."""
+        datetime, the API's clock) or later, or at an unknown time. One filtered read of the task list."""
         objects, dummy = self._list("task", filters=[("function", "eq", function), ("status", "in", list(FAILED_STATUSES))])
         tasks = [task_from_api(obj) for obj in objects if obj.get("id")]
-        if since is None:
-            return tasks
         return [task for task in tasks if (_api_time(task.api.get("todoDate")) or since) >= since]
 
     def pending_tasks(self, task_ids):

@@ -137,7 +137,7 @@ def write_and_wait(exchange, waiter, choices, wait=True, names=None):
     names = names or {}
     todo = [choice for choice in choices if choice.differs]
     # The API's clock before the first write (the reads of the plan set it): tasks created since may be these writes'.
-    server_time = getattr(exchange.client, 'server_time', None)
+    server_time = exchange.client.server_time
     since = server_time - CLOCK_MARGIN if server_time is not None else None
     outcomes = _bulk.run_parallel(lambda choice: choice.kind.write(exchange, choice.key, choice.after), todo,
                                   parallel=exchange.bulk.parallel, stop=_stops_the_run, cancelled=exchange.cancellation)

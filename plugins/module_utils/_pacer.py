@@ -164,10 +164,10 @@ class Pacer:
             state["busy"] = state.get("busy", 0.0) + max(0.0, start - state.get("last", start) - idle)
             state["last"] = start
             state["next"] = start + interval
-            return start - now, state.get("episodes", 0)
+            return start - now, state.get("signal_at")
 
         while True:
-            delay, episode = self._locked(book)
+            delay, signal_at = self._locked(book)
             if delay <= 0:
                 return not self._is_cancelled()
             self.waited += delay
@@ -175,7 +175,7 @@ class Pacer:
                 return False
             # A throttling signal while this request waited: its turn was booked at a pace the key refused, so it
             # books again (after the pause, at the new pace) instead of being sent to be refused too.
-            if self._locked(lambda state, now: state.get("episodes", 0)) == episode:
+            if self._locked(lambda state, now: state.get("signal_at")) == signal_at:
                 return True
 
     def succeeded(self):
@@ -217,7 +217,6 @@ class Pacer:
                 elif ok:
                     state["rate"] = max(MIN_RATE, ok / busy * SETTLE_FACTOR)
                 state["signal_at"] = now
-                state["episodes"] = state.get("episodes", 0) + 1
             state["pause_until"] = max(state.get("pause_until", 0.0), now + pause)
             state["next"] = max(state.get("next", 0.0), state["pause_until"])
             return pause

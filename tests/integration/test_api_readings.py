@@ -14,24 +14,16 @@ import time
 
 import pytest
 
+from shared_constants import BASE, DEMO_CONNECTOR, PLATFORM
 from sim_helpers import WAIT_LIMIT, wait_task
 
-PLATFORM = "private-zz111111-1"
 HOSTED = "hosted-zz222222-1"
-BASE = f"/email/exchange/{PLATFORM}/service/{PLATFORM}"
-NAME = "newsletter-relay"
+NAME = DEMO_CONNECTOR["name"]
 MAILBOXES = ["newsletter@mydomain.ovh", "sales@mydomain.ovh", "jane.doe@guides.ovh"]
 DOMAINS = ["guides.ovh"]
 # The settings of the connector, as the role's entry and as the API's POST body (an earlier run's POST).
 CONNECTOR = {
-    "name": NAME,
-    "smart_host": "smtp-relay.example.com",
-    "port": 587,
-    "require_tls": True,
-    "auth_mechanism": "basicAuthRequireTLS",
-    "user": "relay-user@mydomain.ovh",
-    "password": "demo-relay-password",
-    "max_send_size": 50,
+    **DEMO_CONNECTOR,
     # dnsRouting is written by a PUT once the connector exists: creation, then an update, on the first run.
     "dns_routing": True,
     "mailboxes": MAILBOXES,

@@ -10,7 +10,7 @@ import pytest
 from testlib import REPO
 from smtp_servers import PASSWORD, USER, ThrowawayCA, received_no_password, smtp_server
 from role_play import ROLE_PLAY
-from shared_constants import BASE, PLATFORM
+from shared_constants import BASE, DEMO_CONNECTOR, PLATFORM
 from bindings_support import account_connectors, bind_directly, create_connector, users
 
 INVENTORY = str(REPO / "playbooks" / "inventory")
@@ -71,20 +71,7 @@ def test_changing_one_mailbox_list_moves_only_those_mailboxes(sim, run_playbook,
 
     moved = ["newsletter@mydomain.ovh", "user00001@mydomain.ovh", "user00002@mydomain.ovh"]
     overrides = {
-        "send_connector_connectors": [
-            {
-                "name": "newsletter-relay",
-                "smart_host": "smtp-relay.example.com",
-                "port": 587,
-                "require_tls": True,
-                "auth_mechanism": "basicAuthRequireTLS",
-                "user": "relay-user@mydomain.ovh",
-                "password": "demo-relay-password",
-                "max_send_size": 50,
-                "mailboxes": moved,
-                "default_for_domains": ["guides.ovh"],
-            }
-        ]
+        "send_connector_connectors": [{**DEMO_CONNECTOR, "mailboxes": moved, "default_for_domains": ["guides.ovh"]}]
     }
     sim_requests_before = len(sim.requests())
     run = run_playbook(APPLY, "-i", INVENTORY, "-e", extra_vars(tmp_path, overrides))
